@@ -1,0 +1,34 @@
+# The two commands of the README's Quick start, and a few helpers.
+# Everything they need they install themselves (scripts/setup.sh).
+SHELL := /bin/bash
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PY := .venv/bin/python
+
+.PHONY: run test setup lint db-start db-stop psql demo help
+
+help:
+	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT)"
+	@echo "make test  - set up everything, then ruff, mypy, import rules, migrations check, pytest"
+
+run:
+	@bash scripts/setup.sh run
+	@$(PY) manage.py load_demo_county --if-empty
+	@echo "==> Serving http://$(HOST):$(PORT)  (demo accounts: see README; Ctrl-C stops)"
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test:
+	@bash scripts/setup.sh test
+	@bash scripts/check.sh
+
+lint:
+	@bash scripts/check.sh lint
+
+db-start:
+	@bash scripts/db.sh start
+
+db-stop:
+	@bash scripts/db.sh stop
+
+psql:
+	@bash scripts/db.sh psql

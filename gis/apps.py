@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GisConfig(AppConfig):
+    """Spatial services around the registry: map pages, GeoJSON layers, later tiles and files."""
+
+    name = "gis"
+    # django.contrib.gis already has the label "gis".
+    label = "atlas_gis"
+    verbose_name = _("Maps and spatial services")

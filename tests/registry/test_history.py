@@ -1,0 +1,64 @@
+"""Every change is in the row history with who made it; nothing is hard-deleted."""
+
+import pytest
+from django.db import InternalError, transaction
+from django.urls import reverse
+
+from registry.models import AdminArea, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_change_through_a_request_records_user_url_and_old_and_new_values(client, demo_admin):
+    planner = User.objects.get(username="planner")
+    client.force_login(demo_admin)
+    url = reverse("admin:registry_user_change", args=[planner.pk])
+    data = {
+        "username": "planner",
+        "first_name": planner.first_name,
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "date_joined_0": planner.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": planner.date_joined.strftime("%H:%M:%S"),
+        "role": "auditor",
+        "area": str(planner.area_id),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    events = planner.events.order_by("pgh_id")  # type: ignore[attr-defined]
+    assert [e.pgh_label for e in events] == ["insert", "update"]
+    update = events.last()
+    assert update.role == "auditor"
+    assert events.first().role == "planner"
+    assert update.pgh_context.metadata["user"] == demo_admin.pk
+    assert update.pgh_context.metadata["url"] == url
+    assert not hasattr(update, "password")  # secrets stay out of history
+
+
+def test_bulk_update_bypassing_save_is_still_recorded(planner):
+    AdminArea.objects.filter(code="500101151200").update(name="向东村（改）")
+    area = AdminArea.objects.get(code="500101151200")
+    assert [e.name for e in area.events.order_by("pgh_id")] == [  # type: ignore[attr-defined]
+        "向东村村民委员会",
+        "向东村（改）",
+    ]
+
+
+def test_demo_load_is_attributed_to_its_command():
+    event = AdminArea.objects.get(code="500101151000").events.get()  # type: ignore[attr-defined]
+    assert event.pgh_context.metadata["command"] == "load_demo_county"
+
+
+@pytest.mark.parametrize("model", [AdminArea, User])
+def test_database_refuses_hard_deletes(model):
+    with pytest.raises(InternalError), transaction.atomic():
+        model.objects.order_by("-pk").first().delete()
+
+
+def test_admin_offers_no_delete(client, demo_admin):
+    client.force_login(demo_admin)
+    area = AdminArea.objects.get(code="500101151200")
+    response = client.get(reverse("admin:registry_adminarea_delete", args=[area.pk]))
+    assert response.status_code == 403
