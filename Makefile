@@ -11,11 +11,13 @@ help:
 	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT)"
 	@echo "make test  - set up everything, then ruff, mypy, import rules, migrations check, pytest"
 
+# Local use: debug mode unless the caller says otherwise.
+run: export DEBUG ?= 1
 run:
 	@bash scripts/setup.sh run
 	@$(PY) manage.py load_demo_county --if-empty
 	@echo "==> Serving http://$(HOST):$(PORT)  (demo accounts: see README; Ctrl-C stops)"
-	@DEBUG=$${DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test:
 	@bash scripts/setup.sh test

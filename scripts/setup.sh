@@ -8,6 +8,8 @@ set -euo pipefail
 MODE="${1:-run}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# Set-up commands (compilemessages, migrate) need settings but no production secret.
+[ -n "${SECRET_KEY:-}" ] || export DEBUG="${DEBUG:-1}"
 # shellcheck source=scripts/lib.sh
 source "$ROOT/scripts/lib.sh"
 
@@ -47,13 +49,14 @@ extras=""
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv || die "Could not create .venv; install python3-venv." "无法创建 .venv，请安装 python3-venv。"
 fi
-stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)${extras:+-dev}"
-if [ ! -f "$stamp" ]; then
+hash="$(sha1sum pyproject.toml | cut -c1-12)"
+# A test set-up (with dev tools) also serves `make run`; a run set-up lacks the dev tools.
+if [ ! -f ".venv/.installed-$hash-dev" ] && { [ "$MODE" = "test" ] || [ ! -f ".venv/.installed-$hash" ]; }; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".${extras}" ||
     die "pip could not install the Python packages (see above)." "pip 安装 Python 依赖失败（见上文）。"
   rm -f .venv/.installed-*
-  touch "$stamp"
+  touch ".venv/.installed-$hash${extras:+-dev}"
 fi
 ok "Python packages installed"
 
