@@ -13,7 +13,9 @@ class AdminAreaFilterSet(django_filters.FilterSet):
     """Search areas by name or code prefix, and narrow by level."""
 
     q = django_filters.CharFilter(label=_("Name or code"), method="filter_q")
-    level = django_filters.ChoiceFilter(label=_("Level"), choices=AreaLevel.choices)
+    level = django_filters.ChoiceFilter(
+        label=_("Level"), choices=AreaLevel.choices, empty_label=_("All levels")
+    )
 
     class Meta:
         model = AdminArea

@@ -27,7 +27,7 @@ PGBIN="/usr/lib/postgresql/$major/bin"
 # able to reach its directory. A clone under /root is not reachable, so its cluster lives under
 # /var/lib/relief-atlas instead, linked from var/pg.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 prepare_home() {
@@ -50,23 +50,26 @@ prepare_home() {
   fi
 }
 
-running() { as_owner "$PGBIN/pg_ctl" -D "$PGHOME/data" status >/dev/null 2>&1; }
-psql_local() { "$PGBIN/psql" -X -q -h "$PGHOME/run" -p "$PORT" -U "$DBUSER" "$@"; }
+# The cluster's real directory: the postgres user may not be able to follow var/pg itself.
+pgdir() { readlink -f "$PGHOME"; }
+running() { [ -e "$PGHOME" ] && as_owner "$PGBIN/pg_ctl" -D "$(pgdir)/data" status >/dev/null 2>&1; }
+psql_local() { "$PGBIN/psql" -X -q -h "$(pgdir)/run" -p "$PORT" -U "$DBUSER" "$@"; }
 
 start() {
   step "Starting the project-local PostGIS (port $PORT, data in var/pg)"
   prepare_home
-  if [ ! -f "$PGHOME/data/PG_VERSION" ]; then
-    as_owner mkdir -p "$PGHOME/data" "$PGHOME/run"
+  local dir
+  dir="$(pgdir)"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_owner mkdir -p "$dir/data" "$dir/run"
     # Trust on the socket and loopback only: this is a developer's own cluster, not a server.
-    as_owner "$PGBIN/initdb" -D "$PGHOME/data" -U "$DBUSER" -E UTF8 --locale=C.UTF-8 \
+    as_owner "$PGBIN/initdb" -D "$dir/data" -U "$DBUSER" -E UTF8 --locale=C.UTF-8 \
       --auth=trust >"$ROOT/var/initdb.log" 2>&1 ||
       die "initdb failed; see var/initdb.log." "initdb 失败，见 var/initdb.log。"
-    cat >>"$PGHOME/data/postgresql.conf" <<CONF
+    as_owner tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
 # relief-atlas local cluster
 listen_addresses = '127.0.0.1'
-port = $PORT
-unix_socket_directories = '$(readlink -f "$PGHOME")/run'
+unix_socket_directories = '$dir/run'
 # JIT adds a quarter to tile and aggregate queries and saves nothing on our workloads.
 jit = off
 shared_buffers = 256MB
@@ -75,22 +78,32 @@ maintenance_work_mem = 256MB
 fsync = ${ATLAS_PG_FSYNC:-on}
 CONF
   fi
-  if ! running; then
-    as_owner "$PGBIN/pg_ctl" -D "$PGHOME/data" -l "$PGHOME/server.log" -w -t 60 start >/dev/null ||
+  if running; then
+    local current
+    current="$(sed -n 4p "$dir/data/postmaster.pid")"
+    [ "$current" = "$PORT" ] ||
+      die "The local cluster already runs on port $current. Stop it (make db-stop) or set ATLAS_PGPORT=$current." \
+        "本地数据库已在端口 $current 运行。请先停止（make db-stop）或设置 ATLAS_PGPORT=$current。"
+  else
+    as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "-p $PORT" -w -t 60 start >/dev/null ||
       die "PostgreSQL did not start; see var/pg/server.log (is port $PORT taken? set ATLAS_PGPORT)." \
         "PostgreSQL 未能启动，见 var/pg/server.log（端口 $PORT 被占用？可设置 ATLAS_PGPORT）。"
   fi
-  if ! psql_local -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'" | grep -q 1; then
+  local exists
+  exists="$(psql_local -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'")" ||
+    die "Cannot connect to the local cluster on port $PORT; see var/pg/server.log." \
+      "无法连接本地数据库（端口 $PORT），见 var/pg/server.log。"
+  if [ "$exists" != "1" ]; then
     psql_local -d postgres -c "CREATE DATABASE $DBNAME"
   fi
   psql_local -d "$DBNAME" -c "CREATE EXTENSION IF NOT EXISTS postgis" ||
     die "The PostGIS extension is not available to PostgreSQL $major." "PostgreSQL $major 缺少 PostGIS 扩展。"
-  ok "PostGIS running at $(readlink -f "$PGHOME")/run:$PORT, database $DBNAME"
+  ok "PostGIS running at $dir/run:$PORT, database $DBNAME"
 }
 
 case "${1:-start}" in
   start) start ;;
-  stop) running && as_owner "$PGBIN/pg_ctl" -D "$PGHOME/data" -m fast stop || true ;;
+  stop) if running; then as_owner "$PGBIN/pg_ctl" -D "$(pgdir)/data" -m fast stop >/dev/null; fi ;;
   url) echo "postgis://$DBUSER@$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$PGHOME/run"):$PORT/$DBNAME" ;;
   psql) shift; psql_local -d "$DBNAME" "$@" ;;
   *) die "usage: db.sh start|stop|url|psql" "用法：db.sh start|stop|url|psql" ;;

@@ -65,26 +65,32 @@
       },
       onEachFeature: function (feature, layer) {
         layer.bindPopup(popupHtml(feature.properties));
-        layer.bindTooltip(escapeHtml(feature.properties.name), {
+        layer.bindTooltip(escapeHtml(shortName(feature.properties.name)), {
           direction: "top", offset: [0, -4], className: "area-label village-label",
         });
       },
     });
   }
 
-  /* Hide township labels that would overlap a label already shown, biggest townships first, so
-   * the dense subdistricts round the county seat stay readable; zooming in reveals them. */
-  function declutterLabels(layer) {
+  /* Hide labels that would overlap a label already shown: townships before villages, bigger
+   * townships first, so the dense subdistricts round the county seat stay readable; zooming in
+   * reveals the rest. */
+  function declutterLabels(layers) {
     var shown = [];
     var items = [];
-    layer.eachLayer(function (l) {
-      var tooltip = l.getTooltip && l.getTooltip();
-      if (tooltip && tooltip.getElement()) {
-        var b = l.getBounds();
-        items.push({ el: tooltip.getElement(), size: (b.getEast() - b.getWest()) * (b.getNorth() - b.getSouth()) });
-      }
+    layers.forEach(function (layer, rank) {
+      layer.eachLayer(function (l) {
+        var tooltip = l.getTooltip && l.getTooltip();
+        if (!tooltip || !tooltip.options.permanent || !tooltip.getElement()) return;
+        var size = 0;
+        if (l.getBounds) {
+          var b = l.getBounds();
+          size = (b.getEast() - b.getWest()) * (b.getNorth() - b.getSouth());
+        }
+        items.push({ el: tooltip.getElement(), rank: rank, size: size });
+      });
     });
-    items.sort(function (a, b) { return b.size - a.size; });
+    items.sort(function (a, b) { return a.rank - b.rank || b.size - a.size; });
     items.forEach(function (item) {
       item.el.style.visibility = "";
       var r = item.el.getBoundingClientRect();
@@ -93,6 +99,11 @@
       });
       if (clash) item.el.style.visibility = "hidden"; else shown.push(r);
     });
+  }
+
+  // Map labels drop the committee suffix: 向东村村民委员会 -> 向东村, 龙驹社区居民委员会 -> 龙驹社区.
+  function shortName(name) {
+    return String(name).replace(/(村民委员会|居民委员会)$/, "");
   }
 
   function addLegend(map, anySynthetic) {
@@ -133,7 +144,7 @@
 
       var all = L.featureGroup([county, townships, villages]);
       if (all.getLayers().length && all.getBounds().isValid()) {
-        map.fitBounds(all.getBounds(), { padding: [10, 10] });
+        map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 14 });
       }
       var anySynthetic = results.slice(0, 3).some(function (fc) {
         return fc.features.some(function (f) { return f.properties.synthetic; });
@@ -155,8 +166,8 @@
       }
       map.on("zoomend", toggleVillageLabels);
       toggleVillageLabels();
-      map.on("zoomend", function () { declutterLabels(townships); });
-      declutterLabels(townships);
+      map.on("zoomend", function () { declutterLabels([townships, villages]); });
+      declutterLabels([townships, villages]);
       status.textContent = labels.loaded;
       status.classList.add("done");
       document.body.dataset.mapReady = "1";
