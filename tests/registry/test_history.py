@@ -62,3 +62,20 @@ def test_admin_offers_no_delete(client, demo_admin):
     area = AdminArea.objects.get(code="500101151200")
     response = client.get(reverse("admin:registry_adminarea_delete", args=[area.pk]))
     assert response.status_code == 403
+
+
+def test_every_registry_table_keeps_history_and_refuses_deletes():
+    """A new registry model cannot forget its history or its delete protection."""
+    from django.apps import apps
+
+    events = {m._meta.model_name for m in apps.get_app_config("registry").get_models()}
+    tracked = [
+        m
+        for m in apps.get_app_config("registry").get_models()
+        if not m._meta.model_name.endswith("event")
+    ]
+    assert tracked
+    for model in tracked:
+        assert f"{model._meta.model_name}event" in events, model
+        trigger_names = {t.name for t in model._meta.triggers}  # type: ignore[attr-defined]
+        assert {"protect_delete", "insert_insert", "update_update"} <= trigger_names, model
