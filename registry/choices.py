@@ -34,3 +34,251 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("Approver")
     AUDITOR = "auditor", _("Auditor (read, export, history)")
     ADMIN = "admin", _("Administrator")
+
+
+class AssetClass(models.TextChoices):
+    """The three national classes of project assets (国办函〔2021〕51号)."""
+
+    OPERATING = "operating", _("Operating")
+    PUBLIC = "public", _("Public-welfare")
+    HOUSEHOLD = "household", _("Household")
+
+
+# The digit each class takes in an asset code: county(6) + year(4) + class(1) + serial(5).
+ASSET_CLASS_DIGIT: dict[str, str] = {
+    AssetClass.OPERATING: "1",
+    AssetClass.PUBLIC: "2",
+    AssetClass.HOUSEHOLD: "3",
+}
+
+
+class AssetSubtype(models.TextChoices):
+    """Typical sub-types seen in provincial and county rules (DOMAIN.md 1.2)."""
+
+    # operating
+    INDUSTRY_BASE = "industry_base", _("Crop, orchard or livestock base")
+    PROCESSING = "processing", _("Processing facility")
+    TOURISM = "tourism", _("Tourism service facility")
+    ECOMMERCE = "ecommerce", _("E-commerce service facility")
+    PV_STATION = "pv_station", _("Village PV station")
+    WORKSHOP = "workshop", _("Assistance workshop")
+    GREENHOUSE = "greenhouse", _("Greenhouse")
+    COLD_STORAGE = "cold_storage", _("Cold storage")
+    MACHINERY = "machinery", _("Machinery and farm equipment")
+    EQUITY = "equity", _("Equity or credit stake")
+    # public-welfare
+    ROAD = "road", _("Road")
+    BRIDGE = "bridge", _("Bridge")
+    IRRIGATION = "irrigation", _("Irrigation works")
+    WATER_SUPPLY = "water_supply", _("Drinking-water supply")
+    POWER = "power", _("Power facility")
+    SANITATION = "sanitation", _("Sanitation (toilets, sewage, refuse)")
+    PUBLIC_SERVICE = "public_service", _("Clinic, school, culture or sports facility")
+    VILLAGE_HALL = "village_hall", _("Village activity centre")
+    NETWORK = "network", _("Service and network facility")
+    WATERSHED = "watershed", _("Small-watershed works")
+    RELOCATION_FACILITY = "relocation_facility", _("Relocation-site facility")
+    # household
+    LIVESTOCK = "livestock", _("Livestock and seedlings")
+    PERENNIAL = "perennial", _("Fruit trees and perennials")
+    HOUSEHOLD_PV = "household_pv", _("Household PV")
+    RELOCATION_HOUSING = "relocation_housing", _("Relocation housing")
+    HOUSE_RENOVATION = "house_renovation", _("Dilapidated-house renovation")
+    TOILET = "toilet", _("Household toilet")
+    HOUSEHOLD_WATER = "household_water", _("Household water connection")
+
+
+SUBTYPES_BY_CLASS: dict[str, list[str]] = {
+    AssetClass.OPERATING: [
+        AssetSubtype.INDUSTRY_BASE,
+        AssetSubtype.PROCESSING,
+        AssetSubtype.TOURISM,
+        AssetSubtype.ECOMMERCE,
+        AssetSubtype.PV_STATION,
+        AssetSubtype.WORKSHOP,
+        AssetSubtype.GREENHOUSE,
+        AssetSubtype.COLD_STORAGE,
+        AssetSubtype.MACHINERY,
+        AssetSubtype.EQUITY,
+    ],
+    AssetClass.PUBLIC: [
+        AssetSubtype.ROAD,
+        AssetSubtype.BRIDGE,
+        AssetSubtype.IRRIGATION,
+        AssetSubtype.WATER_SUPPLY,
+        AssetSubtype.POWER,
+        AssetSubtype.SANITATION,
+        AssetSubtype.PUBLIC_SERVICE,
+        AssetSubtype.VILLAGE_HALL,
+        AssetSubtype.NETWORK,
+        AssetSubtype.WATERSHED,
+        AssetSubtype.RELOCATION_FACILITY,
+    ],
+    AssetClass.HOUSEHOLD: [
+        AssetSubtype.LIVESTOCK,
+        AssetSubtype.PERENNIAL,
+        AssetSubtype.HOUSEHOLD_PV,
+        AssetSubtype.RELOCATION_HOUSING,
+        AssetSubtype.HOUSE_RENOVATION,
+        AssetSubtype.TOILET,
+        AssetSubtype.HOUSEHOLD_WATER,
+    ],
+}
+
+
+class AssetForm(models.TextChoices):
+    FIXED = "fixed", _("Fixed asset")
+    BIOLOGICAL = "biological", _("Biological asset")
+    EQUITY = "equity", _("Equity or credit")
+    INTANGIBLE = "intangible", _("Intangible asset")
+
+
+class FundEra(models.TextChoices):
+    """扶贫项目资产 (formed before 2021) or 帮扶项目资产 (2021 on, bridging funds)."""
+
+    POVERTY_ALLEVIATION = "alleviation", _("Poverty-alleviation (before 2021)")
+    ASSISTANCE = "assistance", _("Assistance (2021 on)")
+
+
+class AssetStatus(models.TextChoices):
+    """Asset lifecycle (DOMAIN.md 3.1)."""
+
+    DRAFT = "draft", _("Being registered")
+    REGISTERED = "registered", _("Registered")
+    CONFIRMED = "confirmed", _("Ownership confirmed")
+    HANDED_OVER = "handed_over", _("Handed over")
+    IN_USE = "in_use", _("In use")
+    IDLE = "idle", _("Idle or under-used")
+    DAMAGED = "damaged", _("Needs repair or damaged")
+    CONSUMED = "consumed", _("Consumed or sold (household)")
+    DISPOSAL_PENDING = "disposal_pending", _("Disposal requested")
+    DISPOSED = "disposed", _("Disposed")
+
+
+ACTIVE_STATUSES = frozenset(
+    {
+        AssetStatus.REGISTERED,
+        AssetStatus.CONFIRMED,
+        AssetStatus.HANDED_OVER,
+        AssetStatus.IN_USE,
+        AssetStatus.IDLE,
+        AssetStatus.DAMAGED,
+    }
+)
+
+
+class BenefitLink(models.TextChoices):
+    """联农带农 (benefit-link) mechanisms."""
+
+    EMPLOYMENT = "employment", _("Employment")
+    DIVIDEND = "dividend", _("Dividends")
+    LAND_TRANSFER = "land_transfer", _("Land transfer rent")
+    ORDER_PURCHASE = "order_purchase", _("Order purchasing")
+    WELFARE_POSTS = "welfare_posts", _("Public-welfare posts")
+    ASSET_INCOME = "asset_income", _("Asset income")
+
+
+class PartyKind(models.TextChoices):
+    DEPARTMENT = "department", _("Government department")
+    TOWNSHIP_GOVERNMENT = "township_government", _("Township government")
+    VILLAGE_COLLECTIVE = "village_collective", _("Village collective economic organisation")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    COOPERATIVE = "cooperative", _("Cooperative")
+    HOUSEHOLD = "household", _("Household")
+
+
+class OwnershipKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Confirmation")
+    TRANSFER = "transfer", _("Transfer (handover)")
+
+
+class OperatingMode(models.TextChoices):
+    SELF_RUN = "self_run", _("Self-run")
+    ENTRUSTED = "entrusted", _("Entrusted")
+    LEASE = "lease", _("Lease")
+    EQUITY = "equity", _("Equity participation")
+    CONTRACT = "contract", _("Contracting")
+
+
+class MaintenanceKind(models.TextChoices):
+    INSPECTION = "inspection", _("Inspection")
+    REPAIR = "repair", _("Repair")
+    UPKEEP = "upkeep", _("Upkeep")
+
+
+class InspectionResult(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    NEEDS_REPAIR = "needs_repair", _("Needs repair")
+    DAMAGED = "damaged", _("Damaged")
+
+
+class AllocationUse(models.TextChoices):
+    WELFARE_POSTS = "welfare_posts", _("Public-welfare posts")
+    PUBLIC_WORKS = "public_works", _("Small public works")
+    REWARDS = "rewards", _("Rewards and subsidies")
+    UPKEEP = "upkeep", _("Operation and upkeep")
+    RETAINED = "retained", _("Retained for development")
+    HOUSEHOLDS = "households", _("Paid to households")
+
+
+class PlanStatus(models.TextChoices):
+    """Income distribution approval chain: village resolution, township review, county filing."""
+
+    DRAFT = "draft", _("Draft")
+    VILLAGE_RESOLVED = "village_resolved", _("Resolved by the village")
+    TOWNSHIP_REVIEWED = "township_reviewed", _("Reviewed by the township")
+    COUNTY_FILED = "county_filed", _("Filed with the county")
+    REJECTED = "rejected", _("Sent back")
+
+
+class DisposalReason(models.TextChoices):
+    DISASTER = "disaster", _("Natural-disaster damage")
+    PLANNING = "planning", _("Demolition or planning change")
+    END_OF_LIFE = "end_of_life", _("End of service life or obsolete")
+    POOR_RETURNS = "poor_returns", _("Poor returns or idle")
+    AGREEMENT_EXPIRED = "agreement_expired", _("Equity agreement expired")
+    NEW_PROJECT = "new_project", _("Covered by a new project")
+    ACCIDENT = "accident", _("Accident")
+    OTHER = "other", _("Other")
+
+
+class DisposalMethod(models.TextChoices):
+    AUCTION = "auction", _("Auction")
+    TRANSFER = "transfer", _("Transfer")
+    CHANGE_OF_USE = "change_of_use", _("Change of use")
+    SUSPENSION = "suspension", _("Suspension")
+    WRITE_OFF = "write_off", _("Write-off as loss")
+    SCRAP = "scrap", _("Scrapping")
+
+
+class DisposalStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    COMPLETED = "completed", _("Completed")
+
+
+class ApprovalLevel(models.TextChoices):
+    VILLAGE = "village", _("Village")
+    TOWNSHIP = "township", _("Township")
+    COUNTY = "county", _("County")
+
+
+class NoticeSubject(models.TextChoices):
+    MAINTENANCE = "maintenance", _("Maintenance duties")
+    DISTRIBUTION = "distribution", _("Income distribution")
+    OWNERSHIP = "ownership", _("Ownership")
+    DISPOSAL = "disposal", _("Disposal")
+
+
+class NoticeChannel(models.TextChoices):
+    VILLAGE_BOARD = "village_board", _("Village notice board")
+    TOWNSHIP_BOARD = "township_board", _("Township notice board")
+    COUNTY_WEBSITE = "county_website", _("County government website")
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    SCAN = "scan", _("Scanned document")
+    CONTRACT = "contract", _("Contract")
+    MINUTES = "minutes", _("Meeting minutes")

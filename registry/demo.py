@@ -39,7 +39,8 @@ KINDS = {
 DEMO_ACCOUNTS = [
     ("planner", "县规划人员", Role.PLANNER, None),
     ("manager", "县资产管理员", Role.MANAGER, None),
-    ("township_manager", "龙驹镇资产管理员", Role.MANAGER, "500101151000"),
+    ("approver", "县乡村振兴局审批人", Role.APPROVER, None),
+    ("township_manager", "龙驹镇资产管理员", Role.APPROVER, "500101151000"),
     ("village_clerk", "向东村文书", Role.MANAGER, "500101151200"),
     ("auditor", "县审计人员", Role.AUDITOR, None),
     ("admin", "系统管理员", Role.ADMIN, None),

@@ -11,7 +11,7 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
-from registry.choices import Role
+from registry.choices import ApprovalLevel, Role
 from registry.models import User
 
 M = TypeVar("M", bound=Model)
@@ -53,6 +53,33 @@ def can_edit(user: User | AnonymousUser, area_code: str) -> bool:
     if not (user.is_superuser or user.role in EDITOR_ROLES):
         return False
     return area_code.startswith(prefix)
+
+
+def scope_level(user: User | AnonymousUser) -> ApprovalLevel | None:
+    """The administrative level the user works at: county, township or village."""
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return None
+    return {0: ApprovalLevel.COUNTY, 6: ApprovalLevel.COUNTY, 9: ApprovalLevel.TOWNSHIP}.get(
+        len(prefix), ApprovalLevel.VILLAGE
+    )
+
+
+def can_approve(user: User | AnonymousUser, area_code: str, level: str) -> bool:
+    """May the user decide, at ``level``, on a record located in ``area_code``?"""
+    if not isinstance(user, User) or not (user.is_superuser or user.role in APPROVER_ROLES):
+        return False
+    prefix = scope_prefix(user)
+    return prefix is not None and area_code.startswith(prefix) and scope_level(user) == level
+
+
+def can_see_personal_data(user: User | AnonymousUser) -> bool:
+    """Household ID and phone numbers: only for those who keep the records, not for readers."""
+    return (
+        isinstance(user, User)
+        and user.is_active
+        and (user.is_superuser or user.role in EDITOR_ROLES)
+    )
 
 
 def can_read_history(user: User | AnonymousUser) -> bool:

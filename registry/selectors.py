@@ -1,13 +1,45 @@
 """Reads for pages, exports and map layers; all of them go through registry.scoping."""
 
+import datetime
 from collections import defaultdict
+from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from pghistory.models import Events
 
-from registry.choices import AreaLevel
-from registry.models import AdminArea, User, Waterway
+from registry.choices import AreaLevel, MaintenanceKind
+from registry.models import (
+    AdminArea,
+    Asset,
+    MaintenanceDuty,
+    MaintenanceLog,
+    OwnershipRecord,
+    OwnershipShare,
+    Party,
+    User,
+    Waterway,
+)
 from registry.models.areas import AdminAreaQuerySet
+from registry.models.assets import AssetQuerySet
 from registry.scoping import scope_prefix, visible_to
 
 AreaBranch = tuple[AdminArea, list[AdminArea]]
@@ -62,3 +94,127 @@ def waterway_list(*, user: User | AnonymousUser) -> QuerySet[Waterway]:
     if prefix == "":
         return Waterway.objects.all()
     return Waterway.objects.filter(county_code=prefix[:6])
+
+
+# --- assets ---------------------------------------------------------------------------------------
+
+
+def _current_owner_names() -> Subquery:
+    """Names of the owners in the asset's latest ownership record, joined with '、'."""
+    # Two levels down: the record subquery sits inside the share subquery.
+    latest = OwnershipRecord.objects.filter(asset=OuterRef(OuterRef("pk"))).order_by(
+        "-effective_on", "-id"
+    )
+    return Subquery(
+        OwnershipShare.objects.filter(record=Subquery(latest.values("pk")[:1]))
+        .values("record")
+        .annotate(names=StringAgg("party__name", delimiter="、", ordering="-percent"))
+        .values("names")[:1]
+    )
+
+
+def _duty_in_force(today: datetime.date) -> QuerySet[MaintenanceDuty]:
+    return MaintenanceDuty.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+        asset=OuterRef("pk"),
+        starts_on__lte=today,
+    ).order_by("-starts_on", "-id")
+
+
+def asset_list(*, user: User | AnonymousUser, today: datetime.date | None = None) -> AssetQuerySet:
+    """Assets the user may see, each with its current owners, maintainer, last inspection and
+    whether an inspection is overdue, in one query whatever the number of rows."""
+    today = today or timezone.localdate()
+    duty = _duty_in_force(today)
+    last_inspection = (
+        MaintenanceLog.objects.filter(asset=OuterRef("pk"), kind=MaintenanceKind.INSPECTION)
+        .order_by("-performed_on")
+        .values("performed_on")[:1]
+    )
+    qs = (
+        Asset.objects.with_related()
+        .annotate(
+            owner_names=_current_owner_names(),
+            maintainer_name=Subquery(duty.values("maintainer__name")[:1]),
+            duty_starts=Subquery(duty.values("starts_on")[:1]),
+            inspection_interval=Subquery(duty.values("inspection_interval_days")[:1]),
+            last_inspection=Subquery(last_inspection),
+        )
+        .annotate(
+            # date + integer is a date in PostgreSQL.
+            inspection_due=ExpressionWrapper(
+                Coalesce("last_inspection", "duty_starts") + F("inspection_interval"),
+                output_field=DateField(),
+            )
+        )
+        .annotate(
+            inspection_overdue=Case(
+                When(inspection_due__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            no_maintainer=Case(
+                When(maintainer_name__isnull=True, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+    )
+    return visible_to(user, qs, code_field="area_code")  # type: ignore[return-value]
+
+
+def asset_get(*, user: User | AnonymousUser, code: str) -> Asset | None:
+    """One asset by code, or None when it does not exist or lies outside the user's scope."""
+    return asset_list(user=user).filter(code=code).first()
+
+
+def party_list(*, user: User | AnonymousUser) -> QuerySet[Party]:
+    """Parties a user may pick: those in their area, plus county and township bodies above it."""
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return Party.objects.none()
+    qs = Party.objects.filter(active=True).select_related("area")
+    if prefix == "":
+        return qs
+    above = [
+        prefix[:6] + "000000",
+        prefix[:9] + "000" if len(prefix) >= 9 else prefix[:6] + "000000",
+    ]
+    return qs.filter(Q(area_code__startswith=prefix) | Q(area_code__in=above))
+
+
+def asset_ownership(*, asset: Asset) -> list[OwnershipRecord]:
+    return list(
+        asset.ownership_records.select_related("registered_by").prefetch_related(
+            Prefetch("shares", queryset=OwnershipShare.objects.select_related("party"))
+        )
+    )
+
+
+def asset_timeline(*, asset: Asset, limit: int = 200) -> list[dict[str, Any]]:
+    """The asset's row history merged with that of every record that refers to it (ownership,
+    duties, logs, income, disposals, notices, attachments), newest first, with who did it."""
+    related: list[Any] = [asset]
+    related += list(asset.ownership_records.all())
+    related += list(asset.distribution_plans.all())
+    related += list(asset.disposal_requests.all())
+    events = list(
+        Events.objects.references(related)
+        .order_by("-pgh_created_at", "-pgh_id")
+        .values(
+            "pgh_created_at", "pgh_label", "pgh_model", "pgh_obj_model", "pgh_data", "pgh_diff",
+            "pgh_context",
+        )[:limit]
+    )  # fmt: skip
+    user_ids = {
+        e["pgh_context"].get("user")
+        for e in events
+        if e["pgh_context"] and e["pgh_context"].get("user")
+    }
+    users = {u.pk: u for u in User.objects.filter(pk__in=user_ids)}
+    for event in events:
+        context = event["pgh_context"] or {}
+        event["user"] = users.get(int(context["user"])) if context.get("user") else None
+        event["command"] = context.get("command")
+        event["model"] = apps.get_model(event["pgh_obj_model"])
+    return events

@@ -1,6 +1,36 @@
 """Registry models, one module per sub-domain, re-exported here."""
 
 from registry.models.areas import AdminArea, Waterway
+from registry.models.assets import Asset, AssetFunding, FundSource
+from registry.models.attachments import Attachment
+from registry.models.disposal import DisposalApproval, DisposalRequest, DisposalTier
+from registry.models.income import DistributionLine, DistributionPlan, IncomeRecord
+from registry.models.maintenance import MaintenanceDuty, MaintenanceLog
+from registry.models.notices import PublicNotice
+from registry.models.ownership import Handover, OperationContract, OwnershipRecord, OwnershipShare
+from registry.models.parties import Party
 from registry.models.users import User
 
-__all__ = ["AdminArea", "User", "Waterway"]
+__all__ = [
+    "AdminArea",
+    "Asset",
+    "AssetFunding",
+    "Attachment",
+    "DisposalApproval",
+    "DisposalRequest",
+    "DisposalTier",
+    "DistributionLine",
+    "DistributionPlan",
+    "FundSource",
+    "Handover",
+    "IncomeRecord",
+    "MaintenanceDuty",
+    "MaintenanceLog",
+    "OperationContract",
+    "OwnershipRecord",
+    "OwnershipShare",
+    "Party",
+    "PublicNotice",
+    "User",
+    "Waterway",
+]

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.demo import DEMO_PASSWORD, DemoDataError, load_demo_county
+from registry.demo_assets import generate_register
 from registry.models import AdminArea
 
 
@@ -15,6 +16,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing (and succeed) when the database already holds areas.",
         )
+        parser.add_argument(
+            "--assets",
+            type=int,
+            default=3000,
+            help="How many synthetic assets to generate (default 3000; 0 for none).",
+        )
+        parser.add_argument("--seed", type=int, default=500101, help="Random seed of the register.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if AdminArea.objects.exists():
@@ -32,3 +40,9 @@ class Command(BaseCommand):
                 f"{summary.users} demo accounts (password: {DEMO_PASSWORD})."
             )
         )
+        if options["assets"]:
+            register = generate_register(assets=options["assets"], seed=options["seed"])
+            self.stdout.write(
+                f"Generated {register.assets} synthetic assets and {register.parties} parties "
+                f"(seed {options['seed']})."
+            )

@@ -1,0 +1,46 @@
+"""Errors the services raise, worded in Chinese and English at once.
+
+Service errors reach people through forms, imports and APIs that may not share the page's
+language, so every message carries both: "中文 / English". Messages are marked with
+``gettext_noop`` so that makemessages collects them for the Chinese catalogue.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
+__all__ = ["ConflictError", "PermissionDenied", "ValidationError", "bilingual", "field_error"]
+
+
+def bilingual(message: str, **params: Any) -> str:
+    """The Chinese translation and the English original of ``message``, joined by " / "."""
+    with translation.override("zh-hans"):
+        zh = gettext(message) % params if params else gettext(message)
+    en = message % params if params else message
+    return zh if zh == en else f"{zh} / {en}"
+
+
+def field_error(field: str, message: str, **params: Any) -> ValidationError:
+    return ValidationError({field: bilingual(message, **params)})
+
+
+def denied(
+    message: str = gettext_noop("You may not change records in this area."),
+) -> PermissionDenied:
+    return PermissionDenied(bilingual(message))
+
+
+class ConflictError(Exception):
+    """Someone else saved the record after it was loaded: nothing was written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            bilingual(
+                gettext_noop(
+                    "Someone else changed this record after you opened it. Nothing was saved: "
+                    "reload it, check their changes and make yours again."
+                )
+            )
+        )

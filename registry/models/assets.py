@@ -1,0 +1,165 @@
+"""Project assets (扶贫/帮扶项目资产): one register for the three classes."""
+
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from registry.choices import (
+    AssetClass,
+    AssetForm,
+    AssetStatus,
+    AssetSubtype,
+    BenefitLink,
+    FundEra,
+)
+from registry.history import history, protect_delete
+
+
+@history()
+class FundSource(models.Model):
+    """A fund source of the configurable list (中央衔接资金, 省级财政, 东西部协作, ...).
+
+    Local policy is configuration: a province adds or retires sources here, not in code.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("fund source")
+        verbose_name_plural = _("fund sources")
+        ordering = ["sort_order", "code"]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssetQuerySet(models.QuerySet["Asset"]):
+    def with_related(self) -> "AssetQuerySet":
+        return self.select_related("area", "area__parent")
+
+
+@history()
+class Asset(models.Model):
+    """One project asset: what it is, where, what it cost and what became of it.
+
+    The code is county(6) + year formed(4) + class digit(1) + serial(5) and never changes.
+    ``area_code`` copies the code of ``area`` so that scoping is one prefix match; ``version``
+    rises with every change so that a stale edit is refused instead of overwriting.
+    Write only through registry.services.assets.
+    """
+
+    code = models.CharField(_("asset code"), max_length=16, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    asset_class = models.CharField(_("class"), max_length=12, choices=AssetClass.choices)
+    subtype = models.CharField(_("sub-type"), max_length=24, choices=AssetSubtype.choices)
+    form = models.CharField(
+        _("form"), max_length=12, choices=AssetForm.choices, default=AssetForm.FIXED
+    )
+    fund_era = models.CharField(_("funding era"), max_length=12, choices=FundEra.choices)
+    original_value = models.DecimalField(
+        _("original value (yuan)"),
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=14, decimal_places=3, validators=[MinValueValidator(0)]
+    )
+    unit = models.CharField(_("unit"), max_length=10)
+    formed_on = models.DateField(_("date formed"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AssetStatus.choices, default=AssetStatus.DRAFT
+    )
+    area = models.ForeignKey(
+        "registry.AdminArea",
+        verbose_name=_("location"),
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    area_code = models.CharField(_("area code"), max_length=15, editable=False)
+    county_code = models.CharField(_("county code"), max_length=6, db_index=True, editable=False)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    geom = models.GeometryField(_("geometry"), srid=4490, null=True, blank=True)
+    beneficiary_households = models.PositiveIntegerField(_("beneficiary households"), default=0)
+    beneficiary_persons = models.PositiveIntegerField(_("beneficiary persons"), default=0)
+    beneficiary_exited_households = models.PositiveIntegerField(
+        _("of which households out of poverty"), default=0
+    )
+    beneficiary_monitored_households = models.PositiveIntegerField(
+        _("of which monitored households"), default=0
+    )
+    benefit_links = ArrayField(
+        models.CharField(max_length=16, choices=BenefitLink.choices),
+        verbose_name=_("benefit-link mechanisms"),
+        default=list,
+        blank=True,
+    )
+    booked = models.BooleanField(_("booked into accounts"), default=False)
+    booked_on = models.DateField(_("booked on"), null=True, blank=True)
+    voucher_no = models.CharField(_("voucher number"), max_length=50, blank=True)
+    supervising_department = models.CharField(
+        _("supervising department"), max_length=100, blank=True
+    )
+    synthetic = models.BooleanField(_("demo data"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("asset")
+        verbose_name_plural = _("assets")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="asset_code_format", condition=Q(code__regex=r"^[0-9]{16}$")
+            ),
+            models.CheckConstraint(
+                name="asset_beneficiaries_consistent",
+                condition=Q(
+                    beneficiary_exited_households__lte=models.F("beneficiary_households"),
+                    beneficiary_monitored_households__lte=models.F("beneficiary_households"),
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["area_code"], name="asset_area_code_like", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["asset_class", "status"], name="asset_class_status"),
+            models.Index(fields=["subtype"], name="asset_subtype"),
+        ]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+@history()
+class AssetFunding(models.Model):
+    """How much one fund source paid towards an asset (资金来源及金额). Lines are edited in
+    place (an amount of zero ends a line), never deleted."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="funding")
+    source = models.ForeignKey(FundSource, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(
+        _("amount (yuan)"), max_digits=16, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("funding line")
+        verbose_name_plural = _("funding lines")
+        ordering = ["source__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "source"], name="assetfunding_one_per_source"),
+            models.CheckConstraint(name="assetfunding_amount_positive", condition=Q(amount__gte=0)),
+        ]
+        triggers = [protect_delete()]

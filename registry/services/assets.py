@@ -1,0 +1,230 @@
+"""Registering and changing assets."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from registry.choices import (
+    ACTIVE_STATUSES,
+    ASSET_CLASS_DIGIT,
+    SUBTYPES_BY_CLASS,
+    ApprovalLevel,
+    AreaLevel,
+    AssetStatus,
+    FundEra,
+)
+from registry.errors import ValidationError, bilingual, denied, field_error
+from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
+from registry.scoping import can_approve, scope_level, visible_to
+from registry.services._common import bump_version, lock_asset, require_edit
+
+# Fields a person may set on an asset (code, status, scope keys and version are the service's).
+EDITABLE_FIELDS = [
+    "name", "asset_class", "subtype", "form", "original_value", "quantity", "unit", "formed_on",
+    "area", "address", "geom", "beneficiary_households", "beneficiary_persons",
+    "beneficiary_exited_households", "beneficiary_monitored_households", "benefit_links",
+    "booked", "booked_on", "voucher_no", "supervising_department", "note",
+]  # fmt: skip
+
+
+@dataclass
+class AssetInput:
+    """What a person states about an asset; funding maps fund-source codes to yuan."""
+
+    values: dict[str, Any]
+    funding: dict[str, Decimal] = field(default_factory=dict)
+
+
+def fund_era_for(formed_on: datetime.date) -> str:
+    """Assets formed from 2021 on are 帮扶项目资产 (bridging funds), earlier ones 扶贫项目资产."""
+    return FundEra.ASSISTANCE if formed_on.year >= 2021 else FundEra.POVERTY_ALLEVIATION
+
+
+def _validate(actor: User, values: dict[str, Any]) -> AdminArea:
+    area = values.get("area")
+    if (
+        not isinstance(area, AdminArea)
+        or not visible_to(actor, AdminArea.objects.all()).filter(pk=area.pk).exists()
+    ):
+        raise field_error("area", gettext_noop("Choose a location inside your own area."))
+    require_edit(actor, area.code)
+    if values.get("subtype") not in SUBTYPES_BY_CLASS.get(values.get("asset_class", ""), []):
+        raise field_error("subtype", gettext_noop("This sub-type does not belong to the class."))
+    formed_on = values.get("formed_on")
+    if formed_on and formed_on > timezone.localdate():
+        raise field_error("formed_on", gettext_noop("The date formed cannot be in the future."))
+    if formed_on and formed_on.year < 2012:
+        raise field_error(
+            "formed_on", gettext_noop("Project assets count from 2012 (the 18th Party Congress).")
+        )
+    households = values.get("beneficiary_households", 0) or 0
+    for name in ("beneficiary_exited_households", "beneficiary_monitored_households"):
+        if (values.get(name) or 0) > households:
+            raise field_error(name, gettext_noop("Cannot exceed the beneficiary households."))
+    geom: GEOSGeometry | None = values.get("geom")
+    if geom is not None:
+        _validate_geometry(geom, area)
+    return area
+
+
+def _validate_geometry(geom: GEOSGeometry, area: AdminArea) -> None:
+    if geom.srid not in (None, 4490, 4326):
+        geom.transform(4490)
+    geom.srid = 4490
+    if geom.empty or not geom.valid:
+        raise field_error(
+            "geom", gettext_noop("The geometry is not valid: %(reason)s"), reason=geom.valid_reason
+        )
+    township = area if area.level != AreaLevel.VILLAGE else area.parent
+    boundary = township.boundary if township else None
+    if township is not None and boundary is not None and not boundary.buffer(0.01).covers(geom):
+        x, y = _first_vertex_outside(geom, boundary.buffer(0.01))
+        raise field_error(
+            "geom",
+            gettext_noop("The position %(lon).6f, %(lat).6f lies outside %(area)s."),
+            lon=x,
+            lat=y,
+            area=township.name,
+        )
+
+
+def _first_vertex_outside(geom: GEOSGeometry, boundary: GEOSGeometry) -> tuple[float, float]:
+    """The first vertex of ``geom`` that ``boundary`` does not cover, to name in the error."""
+    for x, y, *_ in _vertices(geom):
+        if not boundary.covers(Point(x, y, srid=geom.srid)):
+            return x, y
+    x, y = geom.point_on_surface.coords[:2]
+    return x, y
+
+
+def _vertices(geom: GEOSGeometry) -> list[tuple[float, ...]]:
+    coords = getattr(geom, "coords", ())
+    flat: list[tuple[float, ...]] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, tuple) and value and isinstance(value[0], float):
+            flat.append(value)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                walk(item)
+
+    walk(coords)
+    return flat
+
+
+def _next_code(county_code: str, year: int, asset_class: str) -> str:
+    prefix = f"{county_code}{year:04d}{ASSET_CLASS_DIGIT[asset_class]}"
+    with connection.cursor() as cursor:
+        # Serialise code allocation per prefix for the rest of the transaction.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [prefix])
+    last = (
+        Asset.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+    ).first()
+    serial = int(last[-5:]) + 1 if last else 1
+    if serial > 99999:
+        raise ValidationError(bilingual(gettext_noop("No asset codes are left for this year.")))
+    return f"{prefix}{serial:05d}"
+
+
+def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
+    sources = {s.code: s for s in FundSource.objects.filter(code__in=funding)}
+    for code, amount in funding.items():
+        if code not in sources:
+            raise field_error("funding", gettext_noop("Unknown fund source %(code)s."), code=code)
+        if amount is None or amount < 0:
+            raise field_error(f"funding_{code}", gettext_noop("Amounts cannot be negative."))
+        AssetFunding.objects.update_or_create(
+            asset=asset, source=sources[code], defaults={"amount": amount}
+        )
+
+
+@transaction.atomic
+def asset_register(*, actor: User, data: AssetInput) -> Asset:
+    """Register a new asset. A village user's registration waits for township review
+    (status draft); a township or county user's is registered at once."""
+    values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
+    area = _validate(actor, values)
+    status = (
+        AssetStatus.DRAFT if scope_level(actor) == ApprovalLevel.VILLAGE else AssetStatus.REGISTERED
+    )
+    asset = Asset(
+        **values,
+        code=_next_code(area.county_code, values["formed_on"].year, values["asset_class"]),
+        fund_era=fund_era_for(values["formed_on"]),
+        area_code=area.code,
+        county_code=area.county_code,
+        status=status,
+    )
+    asset.full_clean()
+    asset.save()
+    _save_funding(asset, data.funding)
+    return asset
+
+
+@transaction.atomic
+def asset_update(*, actor: User, asset: Asset, expected_version: int, data: AssetInput) -> Asset:
+    """Change an asset's particulars. Refused with ConflictError if someone saved it since
+    ``expected_version`` was read."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if current.status == AssetStatus.DISPOSED:
+        raise ValidationError(bilingual(gettext_noop("A disposed asset cannot be changed.")))
+    values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
+    merged = {name: getattr(current, name) for name in EDITABLE_FIELDS} | values
+    area = _validate(actor, merged)
+    for name, value in merged.items():
+        setattr(current, name, value)
+    current.area_code, current.county_code = area.code, area.county_code
+    current.fund_era = fund_era_for(current.formed_on)
+    current.full_clean(exclude=["code"])
+    bump_version(
+        Asset,
+        current.pk,
+        expected_version,
+        **{name: getattr(current, name) for name in EDITABLE_FIELDS if name != "area"},
+        area=area,
+        area_code=area.code,
+        county_code=area.county_code,
+        fund_era=current.fund_era,
+        updated_at=timezone.now(),
+    )
+    _save_funding(current, data.funding)
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def asset_approve_registration(*, actor: User, asset: Asset) -> Asset:
+    """A township (or county) approver accepts a village's registration."""
+    current = lock_asset(asset)
+    level = scope_level(actor)
+    if level == ApprovalLevel.VILLAGE or not (
+        level and can_approve(actor, current.area_code, level)
+    ):
+        raise denied(gettext_noop("Only a township or county approver can approve registrations."))
+    if current.status != AssetStatus.DRAFT:
+        raise ValidationError(bilingual(gettext_noop("This asset is not waiting for approval.")))
+    bump_version(Asset, current.pk, current.version, status=AssetStatus.REGISTERED)
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def asset_set_status(*, actor: User, asset: Asset, status: str, expected_version: int) -> Asset:
+    """Mark an asset in use, idle or damaged (its everyday condition)."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    allowed = {AssetStatus.IN_USE, AssetStatus.IDLE, AssetStatus.DAMAGED, AssetStatus.CONSUMED}
+    if status not in allowed or current.status not in ACTIVE_STATUSES:
+        raise field_error("status", gettext_noop("This status change is not allowed."))
+    bump_version(Asset, current.pk, expected_version, status=status)
+    current.refresh_from_db()
+    return current

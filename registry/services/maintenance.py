@@ -1,0 +1,124 @@
+"""Naming who maintains an asset and logging what was done to it."""
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.gis.geos import Point
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from registry.choices import (
+    AssetStatus,
+    AttachmentKind,
+    InspectionResult,
+    MaintenanceKind,
+)
+from registry.errors import ValidationError, bilingual, field_error
+from registry.models import Asset, MaintenanceDuty, MaintenanceLog, Party, User
+from registry.services._common import lock_asset, require_edit
+from registry.services.attachments import attachment_store
+from registry.services.ownership import _check_parties
+
+# A GPS fix farther than this from the asset is kept but questioned (about 5 km).
+MAX_GPS_DISTANCE_DEG = 0.05
+
+
+@transaction.atomic
+def maintenance_assign(
+    *,
+    actor: User,
+    asset: Asset,
+    maintainer: Party,
+    responsible_person: str,
+    responsible_phone: str,
+    duties: str,
+    funding_source: str,
+    inspection_interval_days: int,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None = None,
+    posted_on: datetime.date | None = None,
+) -> MaintenanceDuty:
+    """Name the maintainer (管护主体), the responsible person and the duties; the newest duty
+    whose period covers today is the one in force."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if current.status == AssetStatus.DISPOSED:
+        raise ValidationError(bilingual(gettext_noop("A disposed asset needs no maintenance.")))
+    _check_parties(actor, [maintainer], "maintainer")
+    duty = MaintenanceDuty(
+        asset=current,
+        maintainer=maintainer,
+        responsible_person=responsible_person.strip(),
+        responsible_phone=responsible_phone.strip(),
+        duties=duties.strip(),
+        funding_source=funding_source.strip(),
+        inspection_interval_days=inspection_interval_days,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        posted_on=posted_on,
+        assigned_by=actor,
+    )
+    if ends_on and ends_on < starts_on:
+        raise field_error("ends_on", gettext_noop("The end cannot come before the start."))
+    duty.full_clean()
+    duty.save()
+    return duty
+
+
+@transaction.atomic
+def maintenance_log_add(
+    *,
+    actor: User,
+    asset: Asset,
+    kind: str,
+    performed_on: datetime.date,
+    result: str,
+    findings: str = "",
+    cost: Decimal = Decimal(0),
+    location: Point | None = None,
+    location_accuracy_m: float | None = None,
+    photos: list[UploadedFile] | None = None,
+) -> MaintenanceLog:
+    """Log an inspection, repair or upkeep with its GPS position and photos. A damaged or
+    needs-repair finding marks the asset damaged; a repair found normal puts it back in use."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if performed_on > timezone.localdate():
+        raise field_error("performed_on", gettext_noop("The date cannot be in the future."))
+    if location is not None:
+        location.srid = 4490
+        lon, lat = location.coords
+        if not (73 <= lon <= 136 and 3 <= lat <= 54):
+            raise field_error(
+                "location",
+                gettext_noop("The position %(lon).6f, %(lat).6f is not in China."),
+                lon=lon,
+                lat=lat,
+            )
+    log = MaintenanceLog(
+        asset=current,
+        kind=kind,
+        performed_on=performed_on,
+        result=result,
+        findings=findings.strip(),
+        cost=cost,
+        location=location,
+        location_accuracy_m=location_accuracy_m,
+        logged_by=actor,
+    )
+    log.full_clean()
+    log.save()
+    for photo in photos or []:
+        attachment_store(
+            actor=actor, asset=current, upload=photo, kind=AttachmentKind.PHOTO, maintenance_log=log
+        )
+    new_status = None
+    if result in (InspectionResult.NEEDS_REPAIR, InspectionResult.DAMAGED):
+        new_status = AssetStatus.DAMAGED
+    elif kind == MaintenanceKind.REPAIR and current.status == AssetStatus.DAMAGED:
+        new_status = AssetStatus.IN_USE
+    if new_status and current.status not in (AssetStatus.DISPOSED, AssetStatus.DRAFT):
+        Asset.objects.filter(pk=current.pk).update(status=new_status)
+    return log

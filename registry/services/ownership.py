@@ -1,0 +1,167 @@
+"""Confirming ownership, handing assets over and recording who operates them."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext_noop
+
+from registry.choices import ACTIVE_STATUSES, AssetClass, AssetStatus, OwnershipKind
+from registry.errors import ValidationError, bilingual, field_error
+from registry.models import (
+    Asset,
+    Handover,
+    OperationContract,
+    OwnershipRecord,
+    OwnershipShare,
+    Party,
+    User,
+)
+from registry.scoping import visible_to
+from registry.services._common import lock_asset, require_edit
+
+HUNDRED = Decimal("100")
+
+
+def _check_parties(actor: User, parties: list[Party], field: str) -> None:
+    ids = {p.pk for p in parties}
+    visible = set(
+        visible_to(actor, Party.objects.filter(pk__in=ids), code_field="area_code").values_list(
+            "pk", flat=True
+        )
+    )
+    # Owners above the user's area (a county department, the township) are allowed too.
+    county_wide = set(
+        Party.objects.filter(
+            pk__in=ids - visible, area__level__in=["county", "township"]
+        ).values_list("pk", flat=True)
+    )
+    if ids - visible - county_wide:
+        raise field_error(field, gettext_noop("Choose parties inside your own area."))
+
+
+def _shares_valid(shares: list[tuple[Party, Decimal]]) -> None:
+    if not shares:
+        raise field_error("shares", gettext_noop("Name at least one owner."))
+    parties = [p.pk for p, _ in shares]
+    if len(set(parties)) != len(parties):
+        raise field_error("shares", gettext_noop("Each owner may appear only once."))
+    if any(percent <= 0 for _, percent in shares):
+        raise field_error("shares", gettext_noop("Every share must be above 0 %."))
+    total = sum((percent for _, percent in shares), Decimal(0))
+    if total != HUNDRED:
+        raise field_error(
+            "shares", gettext_noop("The shares add up to %(total)s %%, not 100 %%."), total=total
+        )
+
+
+@transaction.atomic
+def ownership_confirm(
+    *,
+    actor: User,
+    asset: Asset,
+    shares: list[tuple[Party, Decimal]],
+    effective_on: datetime.date,
+    basis: str,
+    certificate_no: str = "",
+) -> OwnershipRecord:
+    """Confirm (确权) who owns the asset and in what shares; the record becomes current."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if current.status in (AssetStatus.DRAFT, AssetStatus.DISPOSED):
+        raise ValidationError(
+            bilingual(gettext_noop("Ownership can be confirmed only for registered assets."))
+        )
+    _shares_valid(shares)
+    _check_parties(actor, [p for p, _ in shares], "shares")
+    if not basis.strip():
+        raise field_error("basis", gettext_noop("Name the document the confirmation rests on."))
+    record = OwnershipRecord.objects.create(
+        asset=current,
+        kind=OwnershipKind.CONFIRMATION,
+        effective_on=effective_on,
+        basis=basis,
+        certificate_no=certificate_no,
+        registered_by=actor,
+    )
+    OwnershipShare.objects.bulk_create(
+        OwnershipShare(record=record, party=p, percent=percent) for p, percent in shares
+    )
+    if current.status == AssetStatus.REGISTERED:
+        Asset.objects.filter(pk=current.pk).update(status=AssetStatus.CONFIRMED)
+    return record
+
+
+@transaction.atomic
+def asset_hand_over(
+    *,
+    actor: User,
+    asset: Asset,
+    from_party: Party,
+    to_party: Party,
+    supervisor: Party | None,
+    handed_on: datetime.date,
+    items: str,
+) -> Handover:
+    """Hand an asset over (移交): the receiving party becomes its sole owner from that day."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if current.status not in ACTIVE_STATUSES:
+        raise ValidationError(
+            bilingual(gettext_noop("Only a registered asset can be handed over."))
+        )
+    if from_party.pk == to_party.pk:
+        raise field_error("to_party", gettext_noop("The receiving party must differ."))
+    if not items.strip():
+        raise field_error("items", gettext_noop("List what is handed over."))
+    _check_parties(actor, [p for p in (from_party, to_party, supervisor) if p], "to_party")
+    record = OwnershipRecord.objects.create(
+        asset=current,
+        kind=OwnershipKind.TRANSFER,
+        effective_on=handed_on,
+        basis=bilingual(gettext_noop("Handover")),
+        registered_by=actor,
+    )
+    OwnershipShare.objects.create(record=record, party=to_party, percent=HUNDRED)
+    handover = Handover.objects.create(
+        asset=current,
+        from_party=from_party,
+        to_party=to_party,
+        supervisor=supervisor,
+        handed_on=handed_on,
+        items=items,
+        ownership_record=record,
+    )
+    if current.status in (AssetStatus.REGISTERED, AssetStatus.CONFIRMED):
+        Asset.objects.filter(pk=current.pk).update(status=AssetStatus.HANDED_OVER)
+    return handover
+
+
+@transaction.atomic
+def operation_contract_add(
+    *,
+    actor: User,
+    asset: Asset,
+    operator: Party,
+    mode: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None,
+    guaranteed_income: Decimal,
+) -> OperationContract:
+    """Record who operates an operating asset and on what terms."""
+    current = lock_asset(asset)
+    require_edit(actor, current.area_code)
+    if current.asset_class != AssetClass.OPERATING:
+        raise field_error("operator", gettext_noop("Only operating assets have operators."))
+    _check_parties(actor, [operator], "operator")
+    contract = OperationContract(
+        asset=current,
+        operator=operator,
+        mode=mode,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        guaranteed_income=guaranteed_income,
+    )
+    contract.full_clean()
+    contract.save()
+    return contract
