@@ -40,6 +40,7 @@ from registry.models import (
 )
 from registry.models.areas import AdminAreaQuerySet
 from registry.models.assets import AssetQuerySet
+from registry.models.parties import mask_phone
 from registry.scoping import scope_prefix, visible_to
 
 AreaBranch = tuple[AdminArea, list[AdminArea]]
@@ -191,21 +192,55 @@ def asset_ownership(*, asset: Asset) -> list[OwnershipRecord]:
     )
 
 
-def asset_timeline(*, asset: Asset, limit: int = 200) -> list[dict[str, Any]]:
+def duties_in_force(
+    *, asset_ids: list[int], today: datetime.date | None = None
+) -> QuerySet[MaintenanceDuty]:
+    """The duty in force for each of the assets (the newest whose period covers today)."""
+    today = today or timezone.localdate()
+    return (
+        MaintenanceDuty.objects.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+            asset_id__in=asset_ids,
+            starts_on__lte=today,
+        )
+        .order_by("asset_id", "-starts_on", "-id")
+        .distinct("asset_id")
+    )
+
+
+PERSONAL_FIELDS = {"responsible_phone", "phone", "id_number"}
+
+
+def asset_timeline(
+    *, asset: Asset, mask_personal: bool = True, limit: int = 200
+) -> list[dict[str, Any]]:
     """The asset's row history merged with that of every record that refers to it (ownership,
     duties, logs, income, disposals, notices, attachments), newest first, with who did it."""
-    related: list[Any] = [asset]
-    related += list(asset.ownership_records.all())
-    related += list(asset.distribution_plans.all())
-    related += list(asset.disposal_requests.all())
-    events = list(
-        Events.objects.references(related)
-        .order_by("-pgh_created_at", "-pgh_id")
-        .values(
-            "pgh_created_at", "pgh_label", "pgh_model", "pgh_obj_model", "pgh_data", "pgh_diff",
-            "pgh_context",
-        )[:limit]
-    )  # fmt: skip
+    # pghistory aggregates events of rows that point at the given objects, one type at a time:
+    # the asset (its own rows and everything with a foreign key to it), then the records whose
+    # children point at them (ownership shares, allocation lines, disposal approvals).
+    groups: list[list[Any]] = [
+        [asset],
+        list(asset.ownership_records.all()),
+        list(asset.distribution_plans.all()),
+        list(asset.disposal_requests.all()),
+    ]
+    fields = ["pgh_created_at", "pgh_id", "pgh_label", "pgh_model", "pgh_obj_model", "pgh_data",
+              "pgh_diff", "pgh_context"]  # fmt: skip
+    events: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
+    for group in groups:
+        if not group:
+            continue
+        for event in (
+            Events.objects.references(group).order_by("-pgh_created_at").values(*fields)[:limit]
+        ):
+            key = (event["pgh_model"], event["pgh_id"])
+            if key not in seen:
+                seen.add(key)
+                events.append(event)
+    events.sort(key=lambda e: (e["pgh_created_at"], e["pgh_id"]), reverse=True)
+    events = events[:limit]
     user_ids = {
         e["pgh_context"].get("user")
         for e in events
@@ -216,5 +251,10 @@ def asset_timeline(*, asset: Asset, limit: int = 200) -> list[dict[str, Any]]:
         context = event["pgh_context"] or {}
         event["user"] = users.get(int(context["user"])) if context.get("user") else None
         event["command"] = context.get("command")
-        event["model"] = apps.get_model(event["pgh_obj_model"])
+        event["what"] = str(apps.get_model(event["pgh_obj_model"])._meta.verbose_name)
+        if mask_personal:
+            for key in PERSONAL_FIELDS & set(event["pgh_data"] or {}):
+                event["pgh_data"][key] = mask_phone(str(event["pgh_data"][key] or ""))
+            for key in PERSONAL_FIELDS & set(event["pgh_diff"] or {}):
+                event["pgh_diff"][key] = [mask_phone(str(v or "")) for v in event["pgh_diff"][key]]
     return events

@@ -94,6 +94,14 @@ class AdminArea(models.Model):
         return f"{self.name} ({self.code})"
 
     @property
+    def short_name(self) -> str:
+        """The name without its committee suffix: 向东村村民委员会 -> 向东村."""
+        for suffix in ("村民委员会", "居民委员会"):
+            if self.name.endswith(suffix) and len(self.name) > len(suffix):
+                return self.name[: -len(suffix)]
+        return self.name
+
+    @property
     def scope_prefix(self) -> str:
         """The code prefix shared by this area and everything inside it."""
         return self.code[: PREFIX_DIGITS[AreaLevel(self.level)]]

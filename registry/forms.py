@@ -1,0 +1,323 @@
+"""Forms: they parse and present; the rules live in the services they feed."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
+from leaflet.forms.widgets import LeafletWidget
+
+from registry import selectors
+from registry.choices import (
+    AllocationUse,
+    AreaLevel,
+    AssetStatus,
+    BenefitLink,
+    InspectionResult,
+    MaintenanceKind,
+)
+from registry.models import (
+    Asset,
+    DisposalRequest,
+    FundSource,
+    MaintenanceDuty,
+    OperationContract,
+    Party,
+    PublicNotice,
+    User,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def money(label: Any, *, required: bool = True, initial: Any = None) -> forms.DecimalField:
+    """An amount in yuan: never negative, two decimals."""
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        initial=initial,
+        max_digits=16,
+        decimal_places=2,
+        min_value=Decimal(0),
+    )
+
+
+class UserBoundForm(forms.Form):
+    """A form that needs to know who fills it in (to offer only what they may choose)."""
+
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+def party_field(user: User | AnonymousUser, label: Any, required: bool = True) -> forms.Field:
+    return forms.ModelChoiceField(
+        queryset=selectors.party_list(user=user), label=label, required=required
+    )
+
+
+class AssetForm(forms.ModelForm):
+    """Register or edit an asset, drawing its geometry on the map."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    benefit_links = forms.MultipleChoiceField(
+        label=_("benefit-link mechanisms"),
+        choices=BenefitLink.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Asset
+        fields = [
+            "name", "asset_class", "subtype", "form", "area", "address", "geom", "formed_on",
+            "original_value", "quantity", "unit", "beneficiary_households",
+            "beneficiary_persons", "beneficiary_exited_households",
+            "beneficiary_monitored_households", "benefit_links", "booked", "booked_on",
+            "voucher_no", "supervising_department", "note",
+        ]  # fmt: skip
+        widgets = {
+            "geom": LeafletWidget(attrs={"geom_type": "GEOMETRY"}),
+            "formed_on": DATE,
+            "booked_on": DATE,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        area_field = self.fields["area"]
+        assert isinstance(area_field, forms.ModelChoiceField)
+        area_field.queryset = selectors.area_list(user=user).filter(
+            level__in=[AreaLevel.VILLAGE, AreaLevel.TOWNSHIP, AreaLevel.COUNTY]
+        )
+        area_field.label_from_instance = lambda obj: f"{obj.code} {obj.name}"  # type: ignore[method-assign]
+        self.sources = list(FundSource.objects.filter(active=True))
+        existing = (
+            {f.source_id: f.amount for f in self.instance.funding.all()} if self.instance.pk else {}
+        )
+        for source in self.sources:
+            self.fields[f"funding_{source.code}"] = money(
+                source.name, required=False, initial=existing.get(source.pk)
+            )
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def funding(self) -> dict[str, Decimal]:
+        return {
+            s.code: self.cleaned_data[f"funding_{s.code}"]
+            for s in self.sources
+            if self.cleaned_data.get(f"funding_{s.code}") is not None
+        }
+
+    def funding_fields(self) -> list[forms.BoundField]:
+        return [self[f"funding_{s.code}"] for s in self.sources]
+
+
+class AssetStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("status"),
+        choices=[
+            (s.value, s.label)
+            for s in (
+                AssetStatus.IN_USE,
+                AssetStatus.IDLE,
+                AssetStatus.DAMAGED,
+                AssetStatus.CONSUMED,
+            )
+        ],
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class OwnershipForm(UserBoundForm):
+    """Owners and their shares (up to four, for assets built by several villages)."""
+
+    effective_on = forms.DateField(label=_("effective on"), widget=DATE)
+    basis = forms.CharField(label=_("basis document"), max_length=200)
+    certificate_no = forms.CharField(
+        label=_("certificate or register number"), max_length=60, required=False
+    )
+    ROWS = 4
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(self.ROWS):
+            self.fields[f"owner_{i}"] = party_field(self.user, _("owner"), required=i == 0)
+            self.fields[f"percent_{i}"] = forms.DecimalField(
+                label=_("share (%)"),
+                required=i == 0,
+                max_digits=6,
+                decimal_places=3,
+                initial=Decimal(100) if i == 0 else None,
+            )
+
+    def shares(self) -> list[tuple[Party, Decimal]]:
+        return [
+            (self.cleaned_data[f"owner_{i}"], self.cleaned_data[f"percent_{i}"] or Decimal(0))
+            for i in range(self.ROWS)
+            if self.cleaned_data.get(f"owner_{i}")
+        ]
+
+    def share_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"owner_{i}"], self[f"percent_{i}"]) for i in range(self.ROWS)]
+
+
+class HandoverForm(UserBoundForm):
+    handed_on = forms.DateField(label=_("handed over on"), widget=DATE)
+    items = forms.CharField(label=_("handover list"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_party"] = party_field(self.user, _("handing party"))
+        self.fields["to_party"] = party_field(self.user, _("receiving party"))
+        self.fields["supervisor"] = party_field(self.user, _("supervising party"), required=False)
+        self.order_fields(["from_party", "to_party", "supervisor", "handed_on", "items"])
+
+
+class OperationContractForm(forms.ModelForm):
+    class Meta:
+        model = OperationContract
+        fields = ["operator", "mode", "starts_on", "ends_on", "guaranteed_income"]
+        widgets = {"starts_on": DATE, "ends_on": DATE}
+
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        operator = self.fields["operator"]
+        assert isinstance(operator, forms.ModelChoiceField)
+        operator.queryset = selectors.party_list(user=user)
+
+
+class MaintenanceDutyForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceDuty
+        fields = [
+            "maintainer", "responsible_person", "responsible_phone", "duties", "funding_source",
+            "inspection_interval_days", "starts_on", "ends_on", "posted_on",
+        ]  # fmt: skip
+        widgets = {
+            "starts_on": DATE,
+            "ends_on": DATE,
+            "posted_on": DATE,
+            "duties": forms.Textarea(attrs={"rows": 3}),
+            "responsible_phone": forms.TextInput(attrs={"inputmode": "tel"}),
+        }
+
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        maintainer = self.fields["maintainer"]
+        assert isinstance(maintainer, forms.ModelChoiceField)
+        maintainer.queryset = selectors.party_list(user=user)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class MaintenanceLogForm(forms.Form):
+    """The field form: what was done, found, and where the phone was."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=MaintenanceKind.choices)
+    performed_on = forms.DateField(label=_("date"), widget=DATE)
+    result = forms.ChoiceField(
+        label=_("result"), choices=InspectionResult.choices, widget=forms.RadioSelect
+    )
+    findings = forms.CharField(
+        label=_("findings"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    cost = money(_("cost (yuan)"), required=False)
+    latitude = forms.FloatField(
+        label=_("latitude"), required=False, min_value=-90, max_value=90,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )  # fmt: skip
+    longitude = forms.FloatField(
+        label=_("longitude"), required=False, min_value=-180, max_value=180,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )  # fmt: skip
+    accuracy = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=0)
+    photos = MultipleFileField(label=_("photos"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise forms.ValidationError(_("Give both latitude and longitude, or neither."))
+        return data
+
+
+class IncomeRecordForm(forms.Form):
+    period_start = forms.DateField(label=_("period start"), widget=DATE)
+    period_end = forms.DateField(label=_("period end"), widget=DATE)
+    gross = money(_("gross income (yuan)"))
+    costs = money(_("costs (yuan)"), initial=0)
+    account = forms.CharField(label=_("paid into account"), max_length=100, required=False)
+
+
+class DistributionPlanForm(forms.Form):
+    year = forms.IntegerField(label=_("year"), min_value=2013, max_value=2100)
+    total = money(_("amount to distribute (yuan)"))
+    resolution = forms.CharField(label=_("village resolution"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for use in AllocationUse:
+            self.fields[f"line_{use.value}"] = money(use.label, required=False)
+
+    def lines(self) -> dict[str, Decimal]:
+        return {
+            use.value: self.cleaned_data.get(f"line_{use.value}") or Decimal(0)
+            for use in AllocationUse
+        }
+
+
+class PlanAdvanceForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    resolution = forms.CharField(label=_("village resolution"), max_length=200, required=False)
+
+
+class DisposalRequestForm(forms.ModelForm):
+    class Meta:
+        model = DisposalRequest
+        fields = ["reason", "method", "book_value", "explanation"]
+        widgets = {"explanation": forms.Textarea(attrs={"rows": 3})}
+
+
+class DisposalDecisionForm(forms.Form):
+    approved = forms.TypedChoiceField(
+        label=_("decision"),
+        choices=[("1", _("Approve")), ("0", _("Reject"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DisposalCompleteForm(forms.Form):
+    completed_on = forms.DateField(label=_("completed on"), widget=DATE)
+    proceeds = money(_("proceeds (yuan)"), initial=0)
+    proceeds_use = forms.CharField(label=_("use of proceeds"), max_length=200, required=False)
+
+
+class PublicNoticeForm(forms.ModelForm):
+    class Meta:
+        model = PublicNotice
+        fields = ["subject", "channel", "starts_on", "ends_on", "content"]
+        widgets = {
+            "starts_on": DATE,
+            "ends_on": DATE,
+            "content": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -1,0 +1,390 @@
+"""Asset pages: the list, one asset, and the forms that change it."""
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from registry import selectors
+from registry.choices import (
+    SUBTYPES_BY_CLASS,
+    ApprovalLevel,
+    AreaLevel,
+    AssetStatus,
+    BenefitLink,
+    DisposalStatus,
+    PlanStatus,
+)
+from registry.errors import ConflictError, bilingual
+from registry.filtersets import AssetFilterSet
+from registry.forms import (
+    AssetForm,
+    AssetStatusForm,
+    DisposalDecisionForm,
+    PlanAdvanceForm,
+)
+from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan
+from registry.models.parties import mask_phone
+from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
+from registry.services import assets as asset_services
+from registry.services.disposal import levels_needed
+from registry.views.base import acting_user, apply_service_errors
+
+
+class AssetListView(TemplateView):
+    """All assets in the user's area, filtered and paged, in a fixed number of queries."""
+
+    template_name = "registry/asset_list.html"
+    paginate_by = 50
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        filterset = AssetFilterSet(self.request.GET, queryset=selectors.asset_list(user=user))
+        qs = filterset.qs if filterset.is_valid() else Asset.objects.none()
+        page = Paginator(qs.order_by("code"), self.paginate_by).get_page(
+            self.request.GET.get("page")
+        )
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        top = selectors.area_top(user=user)
+        context.update(
+            filterset=filterset,
+            page_obj=page,
+            query=query.urlencode(),
+            can_register=top is not None and can_edit(user, top.code),
+        )
+        return context
+
+
+class AssetDetailView(TemplateView):
+    """One asset: particulars, map, owners, keeper, logs, income, disposals and its timeline."""
+
+    template_name = "registry/asset_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        asset = selectors.asset_get(user=user, code=self.kwargs["code"])
+        if asset is None:
+            raise Http404
+        personal = can_see_personal_data(user)
+        duties = list(asset.maintenance_duties.select_related("maintainer", "assigned_by")[:10])
+        if not personal:
+            for duty in duties:
+                duty.responsible_phone = mask_phone(duty.responsible_phone)
+        logs = list(
+            asset.maintenance_logs.select_related("logged_by").prefetch_related(
+                Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+            )[:20]
+        )
+        plans = list(asset.distribution_plans.prefetch_related("lines"))
+        disposals = list(
+            asset.disposal_requests.select_related("requested_by").prefetch_related(
+                "approvals__decided_by"
+            )
+        )
+        level = scope_level(user)
+        plan_rows = [(plan, _plan_step_allowed(user, asset, plan, level)) for plan in plans]
+        disposal_rows = []
+        for request in disposals:
+            done = {a.level for a in request.approvals.all()}
+            pending = [lv for lv in levels_needed(request) if lv not in done]
+            can_decide = (
+                request.status == DisposalStatus.REQUESTED
+                and bool(pending)
+                and level == pending[0]
+                and can_approve(user, asset.area_code, pending[0])
+            )
+            disposal_rows.append((request, pending[0] if pending else None, can_decide))
+        editable = can_edit(user, asset.area_code) and asset.status != AssetStatus.DISPOSED
+        township = asset.area.parent if asset.area.level == AreaLevel.VILLAGE else asset.area
+        context.update(
+            asset=asset,
+            editable=editable,
+            can_approve_registration=asset.status == AssetStatus.DRAFT
+            and level in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY)
+            and can_approve(user, asset.area_code, level),
+            ownership=selectors.asset_ownership(asset=asset),
+            duties=duties,
+            logs=logs,
+            income=list(asset.income_records.all()[:10]),
+            plan_rows=plan_rows,
+            contracts=list(asset.operation_contracts.select_related("operator")),
+            handovers=list(asset.handovers.select_related("from_party", "to_party", "supervisor")),
+            disposal_rows=disposal_rows,
+            notices=list(asset.notices.all()[:10]),
+            documents=list(asset.attachments.filter(maintenance_log__isnull=True)),
+            funding=list(asset.funding.select_related("source").filter(amount__gt=0)),
+            timeline=selectors.asset_timeline(asset=asset, mask_personal=not personal),
+            geometry=_geojson(asset.geom),
+            outline=_geojson(township.boundary if township else None),
+            benefit_links=[BenefitLink(v).label for v in asset.benefit_links if v in BenefitLink],
+            status_form=AssetStatusForm(initial={"status": asset.status, "version": asset.version}),
+            decision_form=DisposalDecisionForm(),
+        )
+        return context
+
+
+def _geojson(geom: Any) -> dict[str, Any] | None:
+    """A geometry as RFC 7946 GeoJSON (lon/lat numbers) for a page's small map."""
+    if geom is None:
+        return None
+    result: dict[str, Any] = json.loads(geom.transform(4326, clone=True).geojson)
+    return result
+
+
+def _plan_step_allowed(user: Any, asset: Asset, plan: DistributionPlan, level: Any) -> bool:
+    if plan.status == PlanStatus.DRAFT:
+        return level == ApprovalLevel.VILLAGE and can_edit(user, asset.area_code)
+    if plan.status == PlanStatus.VILLAGE_RESOLVED:
+        return can_approve(user, asset.area_code, ApprovalLevel.TOWNSHIP)
+    if plan.status == PlanStatus.TOWNSHIP_REVIEWED:
+        return can_approve(user, asset.area_code, ApprovalLevel.COUNTY)
+    return False
+
+
+class AssetFormView(TemplateView):
+    """Register a new asset, or edit one, drawing its geometry on the map."""
+
+    template_name = "registry/asset_form.html"
+
+    def get_asset(self) -> Asset | None:
+        code = self.kwargs.get("code")
+        if code is None:
+            return None
+        asset = selectors.asset_get(user=self.request.user, code=code)
+        if asset is None:
+            raise Http404
+        if not can_edit(self.request.user, asset.area_code):
+            raise PermissionDenied(bilingual("You may not change records in this area."))
+        return asset
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        asset = self.get_asset()
+        top = selectors.area_top(user=request.user)
+        if asset is None and (top is None or not can_edit(request.user, top.code)):
+            raise PermissionDenied(bilingual("You may not change records in this area."))
+        initial = {"area": top} if asset is None and top and top.level == "village" else {}
+        form = AssetForm(instance=asset, initial=initial, user=request.user)
+        return self.render_to_response(self.get_context_data(form=form, asset=asset))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        areas = selectors.area_list(user=user).filter(level__in=["township", "village"])
+        features = []
+        points: dict[str, Any] = {}
+        for area in areas:
+            geom = area.boundary if area.level == "township" else area.point
+            if area.point is not None:
+                points[str(area.pk)] = area.point.coords
+            if geom is not None:
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": _geojson(geom),
+                        "properties": {"name": area.short_name},
+                    }
+                )
+        asset = kwargs.get("asset")
+        context["form_data"] = {
+            "subtypes": SUBTYPES_BY_CLASS,
+            "reference": {"type": "FeatureCollection", "features": features},
+            "points": points,
+            "hasGeometry": bool(asset and asset.geom),
+        }
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        asset = self.get_asset()
+        form = AssetForm(request.POST, instance=asset, user=request.user)
+        if form.is_valid():
+            data = asset_services.AssetInput(
+                values={name: form.cleaned_data[name] for name in form.Meta.fields},
+                funding=form.funding(),
+            )
+            try:
+                if asset is None:
+                    saved = asset_services.asset_register(actor=acting_user(request), data=data)
+                    messages.success(
+                        request, _("Asset registered as %(code)s.") % {"code": saved.code}
+                    )
+                else:
+                    saved = asset_services.asset_update(
+                        actor=acting_user(request),
+                        asset=asset,
+                        expected_version=form.cleaned_data.get("version") or 0,
+                        data=data,
+                    )
+                    messages.success(request, _("Saved."))
+                return redirect("registry:asset_detail", code=saved.code)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            except ConflictError as exc:
+                form.add_error(None, str(exc))
+        return self.render_to_response(self.get_context_data(form=form, asset=asset), status=400)
+
+
+def _asset_or_404(request: HttpRequest, code: str) -> Asset:
+    asset = selectors.asset_get(user=request.user, code=code)
+    if asset is None:
+        raise Http404
+    return asset
+
+
+def _run(request: HttpRequest, asset: Asset, action: Any, success: Any) -> HttpResponse:
+    try:
+        action()
+        messages.success(request, success)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except ConflictError as exc:
+        messages.error(request, str(exc))
+    return redirect("registry:asset_detail", code=asset.code)
+
+
+@require_POST
+def asset_approve_registration(request: HttpRequest, code: str) -> HttpResponse:
+    asset = _asset_or_404(request, code)
+    return _run(
+        request,
+        asset,
+        lambda: asset_services.asset_approve_registration(actor=acting_user(request), asset=asset),
+        _("Registration approved."),
+    )
+
+
+@require_POST
+def asset_set_status(request: HttpRequest, code: str) -> HttpResponse:
+    asset = _asset_or_404(request, code)
+    form = AssetStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+        return redirect("registry:asset_detail", code=asset.code)
+    return _run(
+        request,
+        asset,
+        lambda: asset_services.asset_set_status(
+            actor=acting_user(request),
+            asset=asset,
+            status=form.cleaned_data["status"],
+            expected_version=form.cleaned_data["version"],
+        ),
+        _("Status changed."),
+    )
+
+
+@require_POST
+def plan_advance(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
+    from registry.services.income import distribution_plan_advance
+
+    asset = _asset_or_404(request, code)
+    plan = DistributionPlan.objects.filter(asset=asset, pk=plan_id).first()
+    form = PlanAdvanceForm(request.POST)
+    if plan is None or not form.is_valid():
+        raise Http404
+    return _run(
+        request,
+        asset,
+        lambda: distribution_plan_advance(
+            actor=acting_user(request),
+            plan=plan,
+            expected_version=form.cleaned_data["version"],
+            resolution=form.cleaned_data["resolution"],
+        ),
+        _("The plan moved on to its next step."),
+    )
+
+
+@require_POST
+def disposal_decide(request: HttpRequest, code: str, request_id: int) -> HttpResponse:
+    from registry.services.disposal import disposal_decide as decide
+
+    asset = _asset_or_404(request, code)
+    disposal = DisposalRequest.objects.filter(asset=asset, pk=request_id).first()
+    form = DisposalDecisionForm(request.POST)
+    if disposal is None:
+        raise Http404
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("registry:asset_detail", code=asset.code)
+    return _run(
+        request,
+        asset,
+        lambda: decide(
+            actor=acting_user(request),
+            request=disposal,
+            approved=form.cleaned_data["approved"],
+            comment=form.cleaned_data["comment"],
+        ),
+        _("Decision recorded."),
+    )
+
+
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Files are served only to users who may see the asset they belong to."""
+    attachment = Attachment.objects.select_related("asset").filter(pk=pk).first()
+    if (
+        attachment is None
+        or selectors.asset_get(user=request.user, code=attachment.asset.code) is None
+    ):
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = response["Content-Disposition"].replace(
+        "attachment", "inline"
+    )
+    return response
+
+
+class VillageNoticeSheetView(TemplateView):
+    """A printable A4 公示 sheet for one village: who maintains each public asset, and how the
+    income of its operating assets is to be shared."""
+
+    template_name = "registry/notice_sheet.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        area = selectors.area_get(user=self.request.user, code=self.kwargs["code"])
+        if area is None:
+            raise Http404
+        assets = (
+            selectors.asset_list(user=self.request.user)
+            .filter(area_code__startswith=area.scope_prefix)
+            .exclude(status__in=[AssetStatus.DISPOSED, AssetStatus.DRAFT])
+        )
+        public = assets.filter(asset_class="public").order_by("code")
+        personal = can_see_personal_data(self.request.user)
+        duties = {
+            d.asset_id: d
+            for d in selectors.duties_in_force(asset_ids=[a.pk for a in public]).select_related(
+                "maintainer"
+            )
+        }
+        rows = []
+        for a in public:
+            duty = duties.get(a.pk)
+            if duty and not personal:
+                duty.responsible_phone = mask_phone(duty.responsible_phone)
+            rows.append((a, duty))
+        plans = (
+            DistributionPlan.objects.filter(asset__in=assets.filter(asset_class="operating"))
+            .select_related("asset")
+            .prefetch_related("lines")
+            .order_by("-year", "asset__code")
+        )
+        context.update(area=area, rows=rows, plans=plans)
+        return context

@@ -1,0 +1,89 @@
+"""What every registry form page shares: find the record in the user's scope, check the right,
+call one service, and turn its errors into form errors."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+
+from registry import selectors
+from registry.errors import ConflictError, bilingual
+from registry.models import Asset, User
+from registry.scoping import can_edit
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The signed-in user (LoginRequiredMiddleware keeps anonymous users out of these views)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else on top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+class AssetActionView(FormView):
+    """A form page that performs one service on one asset, then returns to the asset."""
+
+    template_name = "registry/asset_action.html"
+    title: Any = ""
+    intro: Any = ""
+    success_message: Any = _("Saved.")
+    needs_user = False
+    multipart = False
+    asset: Asset
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        asset = selectors.asset_get(user=request.user, code=kwargs["code"])
+        if asset is None:
+            raise Http404
+        self.asset = asset
+        if not self.allowed():
+            raise PermissionDenied(bilingual("You may not change records in this area."))
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def actor(self) -> User:
+        return acting_user(self.request)
+
+    def allowed(self) -> bool:
+        return can_edit(self.request.user, self.asset.area_code)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        if self.needs_user:
+            kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(
+            asset=self.asset, title=self.title, intro=self.intro, multipart=self.multipart
+        )
+        return context
+
+    def perform(self, form: Any) -> None:
+        raise NotImplementedError
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            self.perform(form)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+            return self.form_invalid(form)
+        except ConflictError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect("registry:asset_detail", code=self.asset.code)
