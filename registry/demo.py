@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiLineString, MultiPolygon, Point
 from django.db import transaction
 
-from registry.choices import AreaKind, AreaLevel, Role
-from registry.models import AdminArea, User, Waterway
+from registry.choices import AreaKind, AreaLevel, PartyKind, Role
+from registry.models import AdminArea, Party, User, Waterway
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "demo_county"
 COUNTY_CODE = "500101"
@@ -77,6 +77,40 @@ def _geometry(feature: dict[str, Any]) -> GEOSGeometry:
 
 def _multipolygon(geom: GEOSGeometry) -> MultiPolygon:
     return geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=geom.srid)
+
+
+# County departments that own or supervise assets (统一社会信用代码 are made up for the demo).
+DEPARTMENTS = [
+    ("交通运输局", "11500101MB1234567A"),
+    ("水利局", "11500101MB1234568B"),
+    ("农业农村委员会", "11500101MB1234569C"),
+    ("乡村振兴局", "11500101MB123456AD"),
+]
+
+
+def collective_name(village: AdminArea) -> str:
+    return f"{village.short_name}股份经济合作联合社"
+
+
+def _load_parties(county: AdminArea, townships: list[AdminArea], villages: list[AdminArea]) -> None:
+    """The bodies every county has: its departments, each township's government and each
+    village's collective economic organisation (the usual owners and maintainers)."""
+    parties = [
+        Party(
+            kind=PartyKind.DEPARTMENT, name=f"{county.name}{name}", credit_code=credit, area=county
+        )
+        for name, credit in DEPARTMENTS
+    ]
+    parties += [
+        Party(kind=PartyKind.TOWNSHIP_GOVERNMENT, name=f"{t.name}人民政府", area=t)
+        for t in townships
+    ]
+    parties += [
+        Party(kind=PartyKind.VILLAGE_COLLECTIVE, name=collective_name(v), area=v) for v in villages
+    ]
+    for party in parties:
+        party.area_code, party.county_code = party.area.code, party.area.county_code
+    Party.objects.bulk_create(parties)
 
 
 def load_demo_county() -> DemoSummary:
@@ -159,6 +193,8 @@ def load_demo_county() -> DemoSummary:
             geom=MultiLineString(river_geom, srid=4490),
             source=river["features"][0]["properties"].get("source", ""),
         )
+
+        _load_parties(county, list(townships.values()), villages)
 
         areas = {
             a.code: a

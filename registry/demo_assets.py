@@ -16,6 +16,8 @@ from decimal import Decimal
 import pghistory
 from django.contrib.gis.geos import LineString, Point
 from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from registry.choices import (
@@ -92,12 +94,6 @@ UNITS: dict[str, tuple[str, str]] = {
     AssetSubtype.TOILET: ("座", "户厕改造"),
     AssetSubtype.HOUSEHOLD_WATER: ("户", "饮水入户"),
 }
-DEPARTMENTS = [
-    ("交通运输局", "11500101MB1234567A"),
-    ("水利局", "11500101MB1234568B"),
-    ("农业农村委员会", "11500101MB1234569C"),
-    ("乡村振兴局", "11500101MB123456AD"),
-]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐"
 GIVEN = "国华建明秀兰军平德福志强玉英春梅文华海燕成忠"
 
@@ -121,28 +117,17 @@ def _phone(rng: random.Random) -> str:
 
 
 def _parties(
-    rng: random.Random, county: AdminArea, townships: list[AdminArea], villages: list[AdminArea]
+    rng: random.Random, townships: list[AdminArea], villages: list[AdminArea]
 ) -> dict[str, Party]:
-    """Departments, township governments, one collective per village, and a few enterprises,
-    cooperatives and households per township. Keyed for lookup by the generator."""
-    parties: list[tuple[str, Party]] = []
-    for name, credit in DEPARTMENTS:
-        parties.append(
-            (
-                f"dept:{name}",
-                Party(
-                    kind=PartyKind.DEPARTMENT, name=f"万州区{name}", credit_code=credit, area=county
-                ),
-            )
-        )
+    """The county's existing bodies (loaded with the demo county) plus a cooperative and an
+    enterprise per township and two households per village, keyed for lookup."""
+    by_area = {(p.area_id, p.kind): p for p in Party.objects.all()}
+    parties: dict[str, Party] = {}
+    for v in villages:
+        parties[f"coll:{v.code}"] = by_area[(v.pk, PartyKind.VILLAGE_COLLECTIVE)]
+    new: list[tuple[str, Party]] = []
     for t in townships:
-        parties.append(
-            (
-                f"gov:{t.code}",
-                Party(kind=PartyKind.TOWNSHIP_GOVERNMENT, name=f"{t.name}人民政府", area=t),
-            )
-        )
-        parties.append(
+        new.append(
             (
                 f"coop:{t.code}",
                 Party(
@@ -154,28 +139,15 @@ def _parties(
                 ),
             )
         )
-        parties.append(
+        new.append(
             (
                 f"ent:{t.code}",
                 Party(kind=PartyKind.ENTERPRISE, name=f"重庆{t.name[:2]}农业发展有限公司", area=t),
             )
         )
     for v in villages:
-        short = v.name.replace("村民委员会", "").replace("居民委员会", "")
-        parties.append(
-            (
-                f"coll:{v.code}",
-                Party(
-                    kind=PartyKind.VILLAGE_COLLECTIVE,
-                    name=f"{short}股份经济合作联合社",
-                    area=v,
-                    contact_person=_person(rng),
-                    phone=_phone(rng),
-                ),
-            )
-        )
         for i in range(2):
-            parties.append(
+            new.append(
                 (
                     f"hh:{v.code}:{i}",
                     Party(
@@ -188,11 +160,11 @@ def _parties(
                     ),
                 )
             )
-    for _, party in parties:
-        party.area_code = party.area.code
-        party.county_code = party.area.county_code
-    created = Party.objects.bulk_create([p for _, p in parties])
-    return {key: party for (key, _), party in zip(parties, created, strict=True)}
+    for _, party in new:
+        party.area_code, party.county_code = party.area.code, party.area.county_code
+    created = Party.objects.bulk_create([p for _, p in new])
+    parties.update({key: party for (key, _), party in zip(new, created, strict=True)})
+    return parties
 
 
 def _geometry(
@@ -218,7 +190,13 @@ def _asset_rows(
     villages: list[AdminArea],
     neighbours: dict[int, list[AdminArea]],
 ) -> Iterator[Asset]:
-    serials: dict[str, int] = {}
+    # Continue each code series after the assets already registered.
+    serials: dict[str, int] = {
+        row["prefix"]: int(row["last"][-5:])
+        for row in Asset.objects.annotate(prefix=Substr("code", 1, 11))
+        .values("prefix")
+        .annotate(last=Max("code"))
+    }
     for _ in range(count):
         village = rng.choice(villages)
         asset_class = _weighted(rng, CLASS_WEIGHTS)
@@ -274,7 +252,6 @@ def generate_register(
 ) -> RegisterSummary:
     """Fill the demo county (already loaded) with a deterministic register."""
     rng = random.Random(seed)
-    county = AdminArea.objects.get(level=AreaLevel.COUNTY)
     townships = list(AdminArea.objects.filter(level=AreaLevel.TOWNSHIP).order_by("code"))
     villages = list(
         AdminArea.objects.filter(level=AreaLevel.VILLAGE, point__isnull=False).order_by("code")
@@ -290,7 +267,7 @@ def generate_register(
     sources = list(FundSource.objects.filter(active=True).order_by("sort_order"))
 
     with pghistory.context(command="generate_register", seed=seed):
-        parties = _parties(rng, county, townships, villages)
+        parties = _parties(rng, townships, villages)
         made = 0
         rows = _asset_rows(rng, assets, villages, neighbours)
         while made < assets:

@@ -28,7 +28,8 @@ from registry.models import (
     User,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# HTML date inputs need ISO dates whatever the language.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def money(label: Any, *, required: bool = True, initial: Any = None) -> forms.DecimalField:

@@ -7,6 +7,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.aggregates import StringAgg
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     BooleanField,
     Case,
@@ -109,7 +110,7 @@ def _current_owner_names() -> Subquery:
     return Subquery(
         OwnershipShare.objects.filter(record=Subquery(latest.values("pk")[:1]))
         .values("record")
-        .annotate(names=StringAgg("party__name", delimiter="、", ordering="-percent"))
+        .annotate(names=StringAgg("party__name", delimiter="、", order_by="-percent"))
         .values("names")[:1]
     )
 
@@ -192,6 +193,13 @@ def asset_ownership(*, asset: Asset) -> list[OwnershipRecord]:
     )
 
 
+def _field_label(model: Any, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a column the model no longer has keeps its name
+        return name
+
+
 def duties_in_force(
     *, asset_ids: list[int], today: datetime.date | None = None
 ) -> QuerySet[MaintenanceDuty]:
@@ -251,10 +259,18 @@ def asset_timeline(
         context = event["pgh_context"] or {}
         event["user"] = users.get(int(context["user"])) if context.get("user") else None
         event["command"] = context.get("command")
-        event["what"] = str(apps.get_model(event["pgh_obj_model"])._meta.verbose_name)
+        model = apps.get_model(event["pgh_obj_model"])
+        event["what"] = str(model._meta.verbose_name)
+        event["changes"] = [
+            (_field_label(model, name), change)
+            for name, change in (event["pgh_diff"] or {}).items()
+            if name not in {"updated_at", "version"}
+        ]
         if mask_personal:
-            for key in PERSONAL_FIELDS & set(event["pgh_data"] or {}):
-                event["pgh_data"][key] = mask_phone(str(event["pgh_data"][key] or ""))
-            for key in PERSONAL_FIELDS & set(event["pgh_diff"] or {}):
-                event["pgh_diff"][key] = [mask_phone(str(v or "")) for v in event["pgh_diff"][key]]
+            data: dict[str, Any] = event["pgh_data"] or {}
+            diff: dict[str, Any] = event["pgh_diff"] or {}
+            for name in PERSONAL_FIELDS & set(data):
+                data[name] = mask_phone(str(data[name] or ""))
+            for name in PERSONAL_FIELDS & set(diff):
+                diff[name] = [mask_phone(str(v or "")) for v in diff[name]]
     return events
