@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -386,5 +387,5 @@ class VillageNoticeSheetView(TemplateView):
             .prefetch_related("lines")
             .order_by("-year", "asset__code")
         )
-        context.update(area=area, rows=rows, plans=plans)
+        context.update(area=area, rows=rows, plans=plans, today=timezone.localdate())
         return context

@@ -164,3 +164,4 @@ def test_village_notice_sheet_lists_duties(client, village_clerk, county_manager
     client.force_login(village_clerk)
     page = client.get(reverse("registry:notice_sheet", args=["500101151200"])).content.decode()
     assert asset.code in page and "王国华" in page and "每月巡查一次" in page
+    assert f"公示日期：{datetime.date.today().year}年" in page
