@@ -138,6 +138,8 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    ("vectorgrid", BASE_DIR / "node_modules" / "leaflet.vectorgrid" / "dist"),
+    ("html-to-image", BASE_DIR / "node_modules" / "html-to-image" / "dist"),
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -154,6 +156,19 @@ STORAGES = {
 # Serve straight from the finders when there is no collectstatic run (local use, tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- caches -----------------------------------------------------------------------------------
+# Map tiles are cached on disk, shared by every server process of the host; each key carries the
+# data version, so a change to the register is visible on the next request.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "tiles": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("TILE_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "tiles")),
+        "TIMEOUT": 7 * 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    },
+}
 
 # --- security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,7 +2,7 @@
 
 PostGIS writes each geometry (``ST_AsGeoJSON``, transformed from CGCS2000 to the WGS84 numbers
 RFC 7946 requires) and Python only joins the strings: no geometry is parsed in Python, so a
-layer costs one query and memory proportional to its text.
+layer costs one query. Large layers are vector tiles (gis.tiles), not GeoJSON.
 """
 
 import json
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse
 
 # Six decimals of a degree are about 0.1 m: finer than any boundary we hold.
 PRECISION = 6
@@ -39,9 +39,9 @@ def feature_collection(
     yield "]}"
 
 
-def geojson_response(chunks: Iterator[str]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        (chunk.encode() for chunk in chunks), content_type="application/geo+json"
-    )
+def geojson_response(chunks: Iterator[str]) -> HttpResponse:
+    # Built whole before sending: these layers are small (hundreds of features), and an error
+    # must come out as an error, not as a truncated 200.
+    response = HttpResponse("".join(chunks), content_type="application/geo+json")
     response["Cache-Control"] = "private, no-cache"
     return response

@@ -8,4 +8,8 @@ urlpatterns = [
     path("map/", views.MapView.as_view(), name="map"),
     path("gis/areas.geojson", views.area_features, name="areas_geojson"),
     path("gis/waterways.geojson", views.waterway_features, name="waterways_geojson"),
+    path("gis/tiles/assets/<int:z>/<int:x>/<int:y>.mvt", views.asset_tile, name="asset_tile"),
+    path("gis/assets/<int:pk>.json", views.asset_popup, name="asset_popup"),
+    path("gis/assets/search.json", views.asset_search, name="asset_search"),
+    path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
 ]

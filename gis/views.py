@@ -1,20 +1,43 @@
 """Map pages and map layers. Every layer reads through registry.selectors (area scoping)."""
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
-from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.contrib.gis.db.models.functions import PointOnSurface, Transform
+from django.core.cache import caches
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce, Substr
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotModified,
+    JsonResponse,
+)
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
 from registry import selectors
-from registry.filtersets import AdminAreaFilterSet
+from registry.choices import AssetClass, AssetStatus, AssetSubtype
+from registry.filtersets import AdminAreaFilterSet, AssetFilterSet
 from registry.models import AdminArea
+from registry.scoping import scope_prefix
+
+INDICATORS = {
+    "value": gettext_lazy("Asset value (10,000 yuan)"),
+    "confirmed_rate": gettext_lazy("Share of assets with confirmed owners (%)"),
+    "maintained_rate": gettext_lazy("Share of public assets with a maintainer (%)"),
+    "overdue": gettext_lazy("Overdue inspections"),
+}
 
 
 class MapView(TemplateView):
@@ -26,14 +49,26 @@ class MapView(TemplateView):
         context = super().get_context_data(**kwargs)
         top = selectors.area_top(user=self.request.user)
         context["top_area"] = top
+        tile_url = reverse("gis:asset_tile", args=[0, 0, 0]).replace("0/0/0", "{z}/{x}/{y}")
         context["map_config"] = {
             "topCode": top.code if top else None,
             "layers": {
                 "areas": reverse("gis:areas_geojson"),
                 "waterways": reverse("gis:waterways_geojson"),
+                "assetTiles": tile_url,
+                "assetPopup": reverse("gis:asset_popup", args=[0]).replace("0.json", "{id}.json"),
+                "assetSearch": reverse("gis:asset_search"),
+                "townships": reverse("gis:township_indicators"),
             },
+            "rawMinZoom": tiles.RAW_MIN_ZOOM,
             "basemap": settings.BASEMAP_URL or None,
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
+            "choices": {
+                "asset_class": AssetClass.choices,
+                "status": AssetStatus.choices,
+                "subtype": AssetSubtype.choices,
+                "indicator": [(k, str(v)) for k, v in INDICATORS.items()],
+            },
             "labels": {
                 "county": _("County outline"),
                 "townships": _("Townships"),
@@ -41,6 +76,8 @@ class MapView(TemplateView):
                 "villagers": _("Village (villagers' committee)"),
                 "residents": _("Community (residents' committee)"),
                 "waterways": _("Rivers"),
+                "assets": _("Assets"),
+                "choropleth": _("Township indicator"),
                 "code": _("Code"),
                 "kind": _("Kind"),
                 "details": _("Open record"),
@@ -48,6 +85,24 @@ class MapView(TemplateView):
                 "loaded": _("Map loaded"),
                 "failed": _("The map layers could not be loaded. Reload the page to try again."),
                 "legend": _("Legend"),
+                "filters": _("Filters"),
+                "allClasses": _("All classes"),
+                "allStatuses": _("All statuses"),
+                "allSubtypes": _("All sub-types"),
+                "overdue": _("Inspection overdue only"),
+                "search": _("Search code or name"),
+                "noResults": _("Nothing found."),
+                "owner": _("Owner"),
+                "maintainer": _("Maintainer"),
+                "status": _("Status"),
+                "cluster": _("%(n)s assets here; zoom in to see them."),
+                "locate": _("Show my position"),
+                "exportPng": _("Save the view as PNG"),
+                "noIndicator": _("No indicator"),
+                "assetsCount": _("assets"),
+                "operating": AssetClass.OPERATING.label,
+                "public": AssetClass.PUBLIC.label,
+                "household": AssetClass.HOUSEHOLD.label,
             },
         }
         return context
@@ -85,3 +140,165 @@ def waterway_features(request: HttpRequest) -> HttpResponseBase:
     """Rivers for orientation, as GeoJSON."""
     qs = with_geojson(selectors.waterway_list(user=request.user), "geom")
     return geojson_response(feature_collection(qs, lambda w: {"name": w.name, "source": w.source}))
+
+
+TILE_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+@require_GET
+def asset_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponseBase:
+    """One MVT tile of the assets the user may see, filtered like the asset list.
+
+    Tiles are cached in the shared tile cache under the data version (raised by every change
+    to the asset table), the user's scope and the filters; browsers revalidate with an ETag.
+    """
+    tile = tiles.TileRequest(z, x, y)
+    prefix = scope_prefix(request.user)
+    if not tile.valid() or prefix is None:
+        raise Http404
+    filterset = AssetFilterSet(request.GET, queryset=selectors.asset_list(user=request.user))
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    params = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+    signature = json.dumps([prefix, z, x, y, sorted((k, str(v)) for k, v in params.items())])
+    key = (
+        "tile:"
+        + hashlib.sha1(
+            f"{tiles.data_version()}:{signature}".encode(), usedforsecurity=False
+        ).hexdigest()
+    )
+    etag = f'"{key[5:25]}"'
+    if request.headers.get("If-None-Match") == etag:
+        response: HttpResponseBase = HttpResponseNotModified()
+    else:
+        data = caches["tiles"].get(key)
+        if data is None:
+            data = _render_tile(tile, prefix, params, filterset.qs)
+            caches["tiles"].set(key, data)
+        response = HttpResponse(data, content_type=TILE_CONTENT_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _render_tile(
+    tile: tiles.TileRequest, prefix: str, params: dict[str, Any], assets: Any
+) -> bytes:
+    if tile.z >= tiles.RAW_MIN_ZOOM:
+        return tiles.raw_tile(tile, assets)
+    if set(params) <= tiles.CELL_FILTERS:
+        narrowed = tiles.effective_prefix(prefix, params.get("area"))
+        if narrowed is None:
+            return b""
+        return tiles.cell_tile(
+            tile,
+            prefix=narrowed,
+            asset_class=params.get("asset_class"),
+            status=params.get("status"),
+        )
+    return tiles.aggregate_tile(tile, assets)
+
+
+@require_GET
+def asset_popup(request: HttpRequest, pk: int) -> JsonResponse:
+    """What a click on a map feature shows; 404 outside the user's area."""
+    asset: Any = selectors.asset_list(user=request.user).filter(pk=pk).first()
+    if asset is None:
+        raise Http404
+    return JsonResponse(
+        {
+            "code": asset.code,
+            "name": asset.name,
+            "class": asset.get_asset_class_display(),
+            "subtype": asset.get_subtype_display(),
+            "status": asset.get_status_display(),
+            "area": asset.area.name,
+            "owner": asset.owner_names or "",
+            "maintainer": asset.maintainer_name or "",
+            "overdue": asset.inspection_overdue,
+            "url": reverse("registry:asset_detail", args=[asset.code]),
+        }
+    )
+
+
+@require_GET
+def asset_search(request: HttpRequest) -> JsonResponse:
+    """Up to ten assets whose code starts with, or whose name contains, the query; with a point
+    to fly to."""
+    query = request.GET.get("q", "").strip()[:60]
+    if not query:
+        return JsonResponse({"results": []})
+    filterset = AssetFilterSet({"q": query}, queryset=selectors.asset_list(user=request.user))
+    rows = (
+        filterset.qs.filter(geom__isnull=False)
+        .annotate(pt=Transform(PointOnSurface("geom"), 4326))
+        .order_by("code")
+        .values("id", "code", "name", "pt")[:10]
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": r["id"],
+                    "code": r["code"],
+                    "name": r["name"],
+                    "lon": r["pt"].x,
+                    "lat": r["pt"].y,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@require_GET
+def township_indicators(request: HttpRequest) -> HttpResponseBase:
+    """Townships of the user's area with one indicator each, for the choropleth."""
+    indicator = request.GET.get("indicator", "value")
+    if indicator not in INDICATORS:
+        return JsonResponse({"errors": {"indicator": list(INDICATORS)}}, status=400)
+    stats = {
+        row["township"]: row
+        for row in selectors.asset_list(user=request.user)
+        .annotate(township=Substr("area_code", 1, 9))
+        .values("township")
+        .annotate(
+            total=Count("id"),
+            value=Sum("original_value"),
+            confirmed=Count("id", filter=Q(owner_names__isnull=False)),
+            public=Count("id", filter=Q(asset_class="public")),
+            maintained=Count("id", filter=Q(asset_class="public", maintainer_name__isnull=False)),
+            overdue=Count("id", filter=Q(inspection_overdue=True)),
+        )
+        .order_by()
+    }
+
+    def measure(row: dict[str, Any] | None) -> float | None:
+        if not row or not row["total"]:
+            return None
+        if indicator == "value":
+            return round(float(row["value"] or 0) / 10000, 1)
+        if indicator == "confirmed_rate":
+            return round(100 * row["confirmed"] / row["total"], 1)
+        if indicator == "maintained_rate":
+            return round(100 * row["maintained"] / row["public"], 1) if row["public"] else None
+        return float(row["overdue"])
+
+    qs = with_geojson(
+        selectors.area_list(user=request.user, level="township")
+        .filter(boundary__isnull=False)
+        .select_related(None),
+        "boundary",
+    ).only("code", "name")
+
+    def properties(area: AdminArea) -> dict[str, Any]:
+        row = stats.get(area.code[:9])
+        return {
+            "code": area.code,
+            "name": area.name,
+            "value": measure(row),
+            "assets": row["total"] if row else 0,
+            "url": reverse("registry:area_detail", args=[area.code]),
+        }
+
+    return geojson_response(feature_collection(qs, properties))

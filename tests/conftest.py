@@ -66,5 +66,9 @@ def county_manager(db) -> User:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
-    """Uploaded files of a test go to its own temporary folder."""
+    """Uploaded files and cached tiles of a test go to its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CACHES = {
+        **settings.CACHES,
+        "tiles": {**settings.CACHES["tiles"], "LOCATION": str(tmp_path / "tiles")},
+    }

@@ -1,7 +1,9 @@
 """Project assets (扶贫/帮扶项目资产): one register for the three classes."""
 
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +46,7 @@ class AssetQuerySet(models.QuerySet["Asset"]):
         return self.select_related("area", "area__parent")
 
 
-@history()
+@history(exclude=["geom_3857"])
 class Asset(models.Model):
     """One project asset: what it is, where, what it cost and what became of it.
 
@@ -86,6 +88,13 @@ class Asset(models.Model):
     county_code = models.CharField(_("county code"), max_length=6, db_index=True, editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
     geom = models.GeometryField(_("geometry"), srid=4490, null=True, blank=True)
+    # Web Mercator copy for map tiles, kept in sync by PostgreSQL itself: filtering tiles on a
+    # transformed column would defeat the spatial index (PERFORMANCE.md, tile pitfalls).
+    geom_3857 = models.GeneratedField(
+        expression=Transform("geom", 3857),
+        output_field=models.GeometryField(srid=3857, null=True),
+        db_persist=True,
+    )
     beneficiary_households = models.PositiveIntegerField(_("beneficiary households"), default=0)
     beneficiary_persons = models.PositiveIntegerField(_("beneficiary persons"), default=0)
     beneficiary_exited_households = models.PositiveIntegerField(
@@ -136,6 +145,7 @@ class Asset(models.Model):
             ),
             models.Index(fields=["asset_class", "status"], name="asset_class_status"),
             models.Index(fields=["subtype"], name="asset_subtype"),
+            GistIndex(fields=["geom_3857"], name="asset_geom_3857_gist"),
         ]
         triggers = [protect_delete()]
 

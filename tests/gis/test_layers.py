@@ -12,7 +12,7 @@ def features(client, **params):
     response = client.get(reverse("gis:areas_geojson"), params)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/geo+json"
-    return json.loads(b"".join(response.streaming_content))["features"]
+    return json.loads(response.content)["features"]
 
 
 def test_township_layer_is_geojson_in_lon_lat_with_names_codes_and_links(client, planner):
@@ -56,7 +56,7 @@ def test_layer_query_count_does_not_grow_with_rows(client, planner, django_asser
 def test_river_layer(client, planner):
     client.force_login(planner)
     response = client.get(reverse("gis:waterways_geojson"))
-    rivers = json.loads(b"".join(response.streaming_content))["features"]
+    rivers = json.loads(response.content)["features"]
     assert [r["properties"]["name"] for r in rivers] == ["长江"]
     assert rivers[0]["geometry"]["type"] == "MultiLineString"
 

@@ -78,7 +78,7 @@ def test_map_layers_hold_only_areas_in_scope(client, township_manager):
     for level, expected in [("township", 1), ("village", 21), ("county", 0)]:
         response = client.get(reverse("gis:areas_geojson"), {"level": level})
         assert response.status_code == 200
-        features = json.loads(b"".join(response.streaming_content))["features"]
+        features = json.loads(response.content)["features"]
         assert len(features) == expected
         assert all(f["properties"]["code"].startswith("500101151") for f in features)
 

@@ -1,34 +1,42 @@
-/* The county map: our own boundaries as the base (works offline), villages and rivers on top.
- * django-leaflet creates the map and calls window.atlasMapInit(map). Layers are GeoJSON from
- * gis/views.py, already restricted to the user's area on the server. */
+/* The county map. Base: our own boundaries (works offline); an XYZ basemap if configured.
+ * Assets come as vector tiles (clusters below zoom 14, features from 14), drawn by
+ * Leaflet.VectorGrid; filters rewrite the tile URL. All data is scoped on the server.
+ * django-leaflet creates the map and calls window.atlasMapInit(map). */
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var labels = config.labels;
+  var CLASS_COLOURS = { operating: "#1e88e5", public: "#2e7d32", household: "#8e24aa" };
   var LEVEL_STYLE = {
     county: { color: "#5d4037", weight: 3, fill: false, dashArray: "6 4" },
-    township: { color: "#8d6e63", weight: 1.2, fillColor: "#fff3e0", fillOpacity: 0.55 },
+    township: { color: "#8d6e63", weight: 1.2, fillColor: "#fff3e0", fillOpacity: 0.45 },
   };
-  var HIGHLIGHT = { weight: 3, color: "#b03a2e", fillOpacity: 0.75 };
+  var HIGHLIGHT = { weight: 3, color: "#b03a2e", fillOpacity: 0.65 };
   var VILLAGE_LABEL_ZOOM = 12;
+  var CHOROPLETH = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 
   function escapeHtml(text) {
-    return String(text).replace(/[&<>"']/g, function (c) {
+    return String(text == null ? "" : text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
+  function el(tag, attrs, html) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (html != null) node.innerHTML = html;
+    return node;
+  }
+  function shortName(name) { return String(name).replace(/(村民委员会|居民委员会)$/, ""); }
 
-  function popupHtml(p) {
-    return (
-      '<div class="area-popup"><strong class="popup-name">' + escapeHtml(p.name) + "</strong>" +
-      '<div>' + labels.code + ': <span class="popup-code">' + escapeHtml(p.code) + "</span></div>" +
-      "<div>" + labels.kind + ": " + escapeHtml(p.kind || "") + "</div>" +
-      '<a href="' + encodeURI(p.url) + '">' + labels.details + " →</a></div>"
-    );
+  function areaPopup(p) {
+    return '<div class="area-popup"><strong class="popup-name">' + escapeHtml(p.name) + "</strong>" +
+      "<div>" + labels.code + ': <span class="popup-code">' + escapeHtml(p.code) + "</span></div>" +
+      "<div>" + labels.kind + ": " + escapeHtml(p.kind) + "</div>" +
+      '<a href="' + encodeURI(p.url) + '">' + labels.details + " →</a></div>";
   }
 
-  function fetchLayer(url, params) {
+  function fetchJson(url, params) {
     var query = new URLSearchParams(params || {}).toString();
     return fetch(url + (query ? "?" + query : ""), { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(url + " " + r.status);
@@ -36,12 +44,13 @@
     });
   }
 
+  // --- boundaries, villages, rivers -------------------------------------------------------------
   function polygonLayer(data, level) {
     return L.geoJSON(data, {
       style: function () { return LEVEL_STYLE[level]; },
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6, color: "#8d6e63" }); },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(popupHtml(feature.properties));
+        layer.bindPopup(areaPopup(feature.properties));
         if (level === "township") {
           layer.bindTooltip(escapeHtml(feature.properties.name), {
             permanent: true, direction: "center", interactive: true, className: "area-label township-label",
@@ -57,14 +66,14 @@
     return L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         // Village digits 001-199 are residents' committees (社区), 200-399 villagers' (村).
-        var committee = feature.properties.code.charAt(9) < "2";
+        var community = feature.properties.code.charAt(9) < "2";
         return L.circleMarker(latlng, {
-          radius: 4, weight: 1, color: "#1b5e20", fillOpacity: 0.9,
-          fillColor: committee ? "#fbc02d" : "#43a047",
+          radius: 3.5, weight: 1, color: "#5d4037", fillOpacity: 0.9,
+          fillColor: community ? "#fbc02d" : "#a1887f",
         });
       },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(popupHtml(feature.properties));
+        layer.bindPopup(areaPopup(feature.properties));
         layer.bindTooltip(escapeHtml(shortName(feature.properties.name)), {
           direction: "top", offset: [0, -4], className: "area-label village-label",
         });
@@ -72,9 +81,7 @@
     });
   }
 
-  /* Hide labels that would overlap a label already shown: townships before villages, bigger
-   * townships first, so the dense subdistricts round the county seat stay readable; zooming in
-   * reveals the rest. */
+  /* Hide labels that would overlap one already shown: townships before villages, bigger first. */
   function declutterLabels(layers) {
     var shown = [];
     var items = [];
@@ -101,9 +108,189 @@
     });
   }
 
-  // Map labels drop the committee suffix: 向东村村民委员会 -> 向东村, 龙驹社区居民委员会 -> 龙驹社区.
-  function shortName(name) {
-    return String(name).replace(/(村民委员会|居民委员会)$/, "");
+  // --- assets as vector tiles -----------------------------------------------------------------
+  function dominantClass(p) {
+    var best = "public";
+    ["operating", "public", "household"].forEach(function (c) {
+      if ((p["n_" + c] || 0) > (p["n_" + best] || 0)) best = c;
+    });
+    return best;
+  }
+
+  function assetStyles() {
+    return {
+      clusters: function (p) {
+        var colour = CLASS_COLOURS[dominantClass(p)];
+        return {
+          radius: Math.min(5 + Math.sqrt(p.n) * 1.6, 26), fill: true, fillColor: colour,
+          fillOpacity: 0.7, color: "#fff", weight: 1.5,
+        };
+      },
+      assets: function (p) {
+        var dimension = p.d;  // 0 point, 1 line, 2 polygon (VectorGrid does not say)
+        var colour = CLASS_COLOURS[p.c] || "#555";
+        var dashed = p.s === "disposed" ? "4 4" : null;
+        if (dimension === 1) return { color: colour, weight: 4, opacity: 0.9, dashArray: dashed };
+        if (dimension === 2) return { color: colour, weight: 2, fill: true, fillColor: colour, fillOpacity: 0.35, dashArray: dashed };
+        return { radius: 6, fill: true, fillColor: colour, fillOpacity: 0.9, color: "#fff", weight: 2, dashArray: dashed };
+      },
+    };
+  }
+
+  function AssetLayerManager(map, layersControl) {
+    this.map = map;
+    this.control = layersControl;
+    this.filters = {};
+    this.layer = null;
+  }
+  AssetLayerManager.prototype.url = function () {
+    var query = new URLSearchParams();
+    var filters = this.filters;
+    Object.keys(filters).forEach(function (k) { if (filters[k]) query.set(k, filters[k]); });
+    var qs = query.toString();
+    return config.layers.assetTiles + (qs ? "?" + qs : "");
+  };
+  AssetLayerManager.prototype.refresh = function () {
+    var map = this.map;
+    var wasOn = !this.layer || map.hasLayer(this.layer);
+    if (this.layer) {
+      this.control.removeLayer(this.layer);
+      map.removeLayer(this.layer);
+    }
+    var layer = L.vectorGrid.protobuf(this.url(), {
+      vectorTileLayerStyles: assetStyles(),
+      interactive: true,
+      maxNativeZoom: 18,
+      getFeatureId: function (f) { return f.id; },
+      rendererFactory: L.canvas.tile,
+      pane: "assets",
+    });
+    layer.on("click", function (e) {
+      var props = e.layer.properties || {};
+      if (props.n !== undefined) {
+        L.popup().setLatLng(e.latlng).setContent(escapeHtml(labels.cluster.replace("%(n)s", props.n))).openOn(map);
+        map.setView(e.latlng, Math.min(map.getZoom() + 2, config.rawMinZoom));
+        return;
+      }
+      var id = e.layer.properties && e.layer.id !== undefined ? e.layer.id : null;
+      if (id === null && e.layer.feature) id = e.layer.feature.id;
+      if (id === null || id === undefined) return;
+      showAssetPopup(map, id, e.latlng);
+    });
+    this.layer = layer;
+    if (wasOn) layer.addTo(map);
+    this.control.addOverlay(layer, labels.assets);
+    document.body.dataset.assetTileUrl = this.url();
+  };
+
+  function showAssetPopup(map, id, latlng) {
+    fetchJson(config.layers.assetPopup.replace("{id}", id)).then(function (a) {
+      var html = '<div class="asset-popup"><strong class="popup-name">' + escapeHtml(a.name) + "</strong>" +
+        '<div class="popup-code">' + escapeHtml(a.code) + "</div>" +
+        "<div>" + escapeHtml(a["class"]) + " · " + escapeHtml(a.subtype) + "</div>" +
+        "<div>" + labels.status + ": " + escapeHtml(a.status) + "</div>" +
+        (a.owner ? "<div>" + labels.owner + ": " + escapeHtml(a.owner) + "</div>" : "") +
+        (a.maintainer ? "<div>" + labels.maintainer + ": " + escapeHtml(a.maintainer) + "</div>" : "") +
+        '<a class="popup-link" href="' + encodeURI(a.url) + '">' + labels.details + " →</a></div>";
+      L.popup().setLatLng(latlng).setContent(html).openOn(map);
+    });
+  }
+
+  // --- controls ---------------------------------------------------------------------------------
+  function selectHtml(name, allLabel, choices) {
+    return '<select name="' + name + '" aria-label="' + escapeHtml(allLabel) + '"><option value="">' + escapeHtml(allLabel) + "</option>" +
+      choices.map(function (c) { return '<option value="' + escapeHtml(c[0]) + '">' + escapeHtml(c[1]) + "</option>"; }).join("") +
+      "</select>";
+  }
+
+  function addFilterPanel(map, assets) {
+    var panel = L.control({ position: "topleft" });
+    panel.onAdd = function () {
+      var div = L.DomUtil.create("div", "map-panel");
+      div.innerHTML =
+        '<form class="map-search" role="search"><input type="search" name="q" placeholder="' + escapeHtml(labels.search) + '" aria-label="' + escapeHtml(labels.search) + '"></form>' +
+        '<ul class="search-results" hidden></ul>' +
+        '<details class="map-filters" open><summary>' + labels.filters + "</summary>" +
+        selectHtml("asset_class", labels.allClasses, config.choices.asset_class) +
+        selectHtml("subtype", labels.allSubtypes, config.choices.subtype) +
+        selectHtml("status", labels.allStatuses, config.choices.status) +
+        '<label class="check"><input type="checkbox" name="overdue" value="true"> ' + labels.overdue + "</label>" +
+        "</details>";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      div.querySelectorAll("select, input[type=checkbox]").forEach(function (input) {
+        input.addEventListener("change", function () {
+          assets.filters[input.name] = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value;
+          assets.refresh();
+        });
+      });
+      var form = div.querySelector(".map-search");
+      var results = div.querySelector(".search-results");
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var q = form.q.value.trim();
+        if (!q) return;
+        fetchJson(config.layers.assetSearch, { q: q }).then(function (data) {
+          results.innerHTML = "";
+          results.hidden = false;
+          if (!data.results.length) { results.appendChild(el("li", { "class": "muted" }, escapeHtml(labels.noResults))); return; }
+          data.results.forEach(function (r) {
+            var li = el("li", {}, '<button type="button" class="link"><span class="code">' + escapeHtml(r.code) + "</span> " + escapeHtml(r.name) + "</button>");
+            li.querySelector("button").addEventListener("click", function () {
+              var latlng = L.latLng(r.lat, r.lon);
+              map.once("moveend", function () { showAssetPopup(map, r.id, latlng); });
+              map.flyTo(latlng, Math.max(config.rawMinZoom + 2, map.getZoom()), { duration: 0.8 });
+              results.hidden = true;
+            });
+            results.appendChild(li);
+          });
+          if (data.results.length === 1) results.querySelector("button").click();
+        });
+      });
+      return div;
+    };
+    panel.addTo(map);
+  }
+
+  function addTools(map) {
+    var tools = L.control({ position: "topleft" });
+    tools.onAdd = function () {
+      var div = L.DomUtil.create("div", "leaflet-bar map-tools");
+      div.innerHTML =
+        '<a href="#" role="button" class="locate" title="' + escapeHtml(labels.locate) + '" aria-label="' + escapeHtml(labels.locate) + '">◎</a>' +
+        '<a href="#" role="button" class="export" title="' + escapeHtml(labels.exportPng) + '" aria-label="' + escapeHtml(labels.exportPng) + '">⤓</a>';
+      L.DomEvent.disableClickPropagation(div);
+      div.querySelector(".locate").addEventListener("click", function (e) {
+        e.preventDefault();
+        map.locate({ setView: true, maxZoom: 16, enableHighAccuracy: true });
+      });
+      div.querySelector(".export").addEventListener("click", function (e) {
+        e.preventDefault();
+        var container = map.getContainer();
+        window.htmlToImage.toPng(container, {
+          filter: function (node) { return !(node.classList && node.classList.contains("leaflet-control-container")); },
+        }).then(function (dataUrl) {
+          var a = el("a", { href: dataUrl, download: "atlas-map.png" });
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+        });
+      });
+      return div;
+    };
+    tools.addTo(map);
+    var me = null;
+    map.on("locationfound", function (e) {
+      if (me) map.removeLayer(me);
+      me = L.circle(e.latlng, { radius: e.accuracy, color: "#1565c0", weight: 1, fillOpacity: 0.15 }).addTo(map);
+    });
+
+    var coords = L.control({ position: "bottomleft" });
+    coords.onAdd = function () { return L.DomUtil.create("div", "coords"); };
+    coords.addTo(map);
+    map.on("mousemove", function (e) {
+      coords.getContainer().textContent = e.latlng.lat.toFixed(5) + ", " + e.latlng.lng.toFixed(5);
+    });
   }
 
   function addLegend(map, anySynthetic) {
@@ -112,56 +299,121 @@
       var div = L.DomUtil.create("div", "legend");
       div.innerHTML =
         "<strong>" + labels.legend + "</strong>" +
+        ["operating", "public", "household"].map(function (c) {
+          return '<div><i class="dot" style="background:' + CLASS_COLOURS[c] + '"></i>' + labels[c] + "</div>";
+        }).join("") +
         '<div><i class="swatch county"></i>' + labels.county + "</div>" +
         '<div><i class="swatch township"></i>' + labels.townships + "</div>" +
         '<div><i class="dot village"></i>' + labels.villagers + "</div>" +
         '<div><i class="dot community"></i>' + labels.residents + "</div>" +
         '<div><i class="swatch river"></i>' + labels.waterways + "</div>" +
+        '<div class="choropleth-legend" hidden></div>' +
         (anySynthetic ? '<div class="synthetic-note">' + labels.synthetic + "</div>" : "");
       return div;
     };
     legend.addTo(map);
+    return legend;
+  }
+
+  // --- township choropleth ----------------------------------------------------------------------
+  function addChoropleth(map, layersControl, legend) {
+    var group = L.layerGroup();
+    layersControl.addOverlay(group, labels.choropleth);
+    var box = L.control({ position: "topright" });
+    box.onAdd = function () {
+      var div = L.DomUtil.create("div", "map-panel indicator-panel");
+      div.innerHTML = selectHtml("indicator", labels.noIndicator, config.choices.indicator);
+      L.DomEvent.disableClickPropagation(div);
+      div.querySelector("select").addEventListener("change", function (e) { show(e.target.value); });
+      return div;
+    };
+    box.addTo(map);
+    var legendBox = legend.getContainer().querySelector(".choropleth-legend");
+
+    function show(indicator) {
+      group.clearLayers();
+      legendBox.hidden = true;
+      if (!indicator) { map.removeLayer(group); return; }
+      fetchJson(config.layers.townships, { indicator: indicator }).then(function (data) {
+        var values = data.features.map(function (f) { return f.properties.value; }).filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
+        var breaks = [0.2, 0.4, 0.6, 0.8].map(function (q) { return values.length ? values[Math.floor(q * (values.length - 1))] : 0; });
+        function colour(v) {
+          if (v === null) return "#eeeeee";
+          var i = 0;
+          while (i < breaks.length && v > breaks[i]) i++;
+          return CHOROPLETH[i];
+        }
+        L.geoJSON(data, {
+          style: function (f) { return { color: "#6d4c41", weight: 1, fillColor: colour(f.properties.value), fillOpacity: 0.75, className: "choropleth-area" }; },
+          onEachFeature: function (f, layer) {
+            layer.bindPopup("<strong>" + escapeHtml(f.properties.name) + "</strong><br>" +
+              escapeHtml(f.properties.value === null ? "—" : f.properties.value) + "<br>" +
+              f.properties.assets + " " + labels.assetsCount);
+          },
+        }).addTo(group);
+        group.addTo(map);
+        var title = config.choices.indicator.filter(function (c) { return c[0] === indicator; })[0][1];
+        legendBox.innerHTML = "<strong>" + escapeHtml(title) + "</strong>" + CHOROPLETH.map(function (c, i) {
+          var lo = i === 0 ? (values[0] || 0) : breaks[i - 1];
+          var hi = i < breaks.length ? breaks[i] : values[values.length - 1] || 0;
+          return '<div><i class="swatch" style="background:' + c + '"></i>' + lo + " – " + hi + "</div>";
+        }).join("");
+        legendBox.hidden = false;
+        document.body.dataset.choropleth = indicator;
+      });
+    }
   }
 
   window.atlasMapInit = function (map) {
     var status = document.getElementById("map-status");
     var layersControl = L.control.layers(null, null, { collapsed: window.innerWidth < 700 }).addTo(map);
+    // Assets draw above the boundary fills, below popups and labels.
+    map.createPane("assets").style.zIndex = 450;
+    var assets = new AssetLayerManager(map, layersControl);
     Promise.all([
-      fetchLayer(config.layers.areas, { level: "county" }),
-      fetchLayer(config.layers.areas, { level: "township" }),
-      fetchLayer(config.layers.areas, { level: "village" }),
-      fetchLayer(config.layers.waterways),
+      fetchJson(config.layers.areas, { level: "county" }),
+      fetchJson(config.layers.areas, { level: "township" }),
+      fetchJson(config.layers.areas, { level: "village" }),
+      fetchJson(config.layers.waterways),
     ]).then(function (results) {
       var county = polygonLayer(results[0], "county");
       var townships = polygonLayer(results[1], "township");
       var villages = villageLayer(results[2]);
-      var rivers = L.geoJSON(results[3], { style: { color: "#1e88e5", weight: 3, opacity: 0.8 }, interactive: false });
-      [townships, rivers, county, villages].forEach(function (layer) { layer.addTo(map); });
+      var rivers = L.geoJSON(results[3], { style: { color: "#1e88e5", weight: 3, opacity: 0.6 }, interactive: false });
+      [townships, rivers, county].forEach(function (layer) { layer.addTo(map); });
       layersControl.addOverlay(county, labels.county);
       layersControl.addOverlay(townships, labels.townships);
       layersControl.addOverlay(villages, labels.villages);
       layersControl.addOverlay(rivers, labels.waterways);
+      assets.refresh();
 
       var all = L.featureGroup([county, townships, villages]);
       if (all.getLayers().length && all.getBounds().isValid()) {
         map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 14 });
       }
+      // Villages join the map once it is close enough to read them.
+      function villagesByZoom() {
+        if (map.getZoom() >= 11) villages.addTo(map); else map.removeLayer(villages);
+      }
+      map.on("zoomend", villagesByZoom);
+      villagesByZoom();
       var anySynthetic = results.slice(0, 3).some(function (fc) {
         return fc.features.some(function (f) { return f.properties.synthetic; });
       });
-      addLegend(map, anySynthetic);
+      var legend = addLegend(map, anySynthetic);
       if (anySynthetic) map.attributionControl.addAttribution(labels.synthetic);
+      addFilterPanel(map, assets);
+      addTools(map);
+      addChoropleth(map, layersControl, legend);
 
       function toggleVillageLabels() {
         var show = map.getZoom() >= VILLAGE_LABEL_ZOOM;
         villages.eachLayer(function (layer) {
           var tooltip = layer.getTooltip();
-          if (!tooltip) return;
-          if (show && !tooltip.options.permanent) {
-            layer.unbindTooltip().bindTooltip(tooltip.getContent(), { permanent: true, direction: "top", offset: [0, -4], className: "area-label village-label" });
-          } else if (!show && tooltip.options.permanent) {
-            layer.unbindTooltip().bindTooltip(tooltip.getContent(), { direction: "top", offset: [0, -4], className: "area-label village-label" });
-          }
+          if (!tooltip || tooltip.options.permanent === show) return;
+          layer.unbindTooltip().bindTooltip(tooltip.getContent(), {
+            permanent: show, direction: "top", offset: [0, -4], className: "area-label village-label",
+          });
         });
       }
       map.on("zoomend", toggleVillageLabels);

@@ -1,0 +1,46 @@
+"""Derived spatial tables that serve the map. They are caches of registry data, rebuilt or kept
+in step by database triggers (see the migrations), never edited by people."""
+
+from django.db import models
+
+
+class AssetCell(models.Model):
+    """Assets counted per map-grid cell, per zoom level 0-13, per village, class and status.
+
+    One tile is 16 x 16 cells. Low-zoom tiles sum these rows instead of reading every asset, so
+    a county of a million assets draws in milliseconds; keeping village, class and status in the
+    key lets the same rows answer the user's area scope and the commonest map filters.
+    """
+
+    z = models.SmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    area_code = models.CharField(max_length=15)
+    asset_class = models.CharField(max_length=12)
+    status = models.CharField(max_length=16)
+    n = models.IntegerField()
+    sx = models.FloatField()
+    sy = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["z", "cx", "cy", "area_code", "asset_class", "status"],
+                name="assetcell_key",
+            )
+        ]
+        indexes = [models.Index(fields=["z", "cx", "cy"], name="assetcell_zxy")]
+
+    def __str__(self) -> str:
+        return f"z{self.z} ({self.cx}, {self.cy}) {self.area_code} {self.asset_class}: {self.n}"
+
+
+class TileVersion(models.Model):
+    """A counter that every change to the asset table raises (statement trigger): cached tiles
+    are keyed by it, so no process ever serves a tile older than the data."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.version)
