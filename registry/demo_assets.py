@@ -8,6 +8,8 @@ uses a few thousand assets; benchmarks ask for 1,000,000 (written in batches).
 """
 
 import datetime
+import io
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from decimal import Decimal
 
 import pghistory
 from django.contrib.gis.geos import LineString, Point
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -450,3 +452,57 @@ def _records(
         )
     DistributionLine.objects.bulk_create(lines)
     DisposalRequest.objects.bulk_create(disposals)
+
+
+def bulk_load_assets(*, assets: int, seed: int = 500101, batch: int = 50_000) -> int:
+    """Benchmark mode: stream ``assets`` synthetic assets of the same generator into the table
+    with COPY, in batches, with every trigger off (row history included).
+
+    For benchmark databases only: nothing else is written (no parties, owners or logs), the
+    history of these rows is not recorded, and whatever triggers keep derived tables in step
+    (the map's tile cells) must be rebuilt by the caller afterwards.
+    """
+    rng = random.Random(seed)
+    villages = list(
+        AdminArea.objects.filter(level=AreaLevel.VILLAGE, point__isnull=False).order_by("code")
+    )
+    neighbours: dict[int, list[AdminArea]] = {}
+    for v in villages:
+        neighbours.setdefault(v.parent_id or 0, []).append(v)
+    columns = [
+        "code", "name", "asset_class", "subtype", "form", "fund_era", "original_value",
+        "quantity", "unit", "formed_on", "status", "area_id", "area_code", "county_code",
+        "address", "geom", "beneficiary_households", "beneficiary_persons",
+        "beneficiary_exited_households", "beneficiary_monitored_households", "benefit_links",
+        "booked", "voucher_no", "supervising_department", "synthetic", "note", "version",
+        "created_at", "updated_at",
+    ]  # fmt: skip
+    now = timezone.now().isoformat()
+    rows = _asset_rows(rng, assets, villages, neighbours)
+    written = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        while written < assets:
+            buffer = io.StringIO()
+            count = 0
+            for asset in itertools.islice(rows, batch):
+                assert asset.geom is not None
+                values = [
+                    asset.code, asset.name, asset.asset_class, asset.subtype, asset.form,
+                    asset.fund_era, str(asset.original_value), str(asset.quantity), asset.unit,
+                    asset.formed_on.isoformat(), asset.status, str(asset.area.pk),
+                    asset.area_code, asset.county_code, "", asset.geom.ewkt,
+                    str(asset.beneficiary_households), str(asset.beneficiary_persons),
+                    str(asset.beneficiary_exited_households),
+                    str(asset.beneficiary_monitored_households),
+                    "{" + ",".join(asset.benefit_links) + "}", "t" if asset.booked else "f",
+                    "", "", "t", "", "1", now, now,
+                ]  # fmt: skip
+                buffer.write("\t".join(values) + "\n")
+                count += 1
+            if not count:
+                break
+            buffer.seek(0)
+            cursor.copy_expert(f"COPY registry_asset ({', '.join(columns)}) FROM STDIN", buffer)
+            written += count
+    return written

@@ -177,6 +177,12 @@
       if (id === null || id === undefined) return;
       showAssetPopup(map, id, e.latlng);
     });
+    layer.once("tileload", function () {
+      // Milliseconds from navigation to the first asset tile drawn (read by bench/tiles.py).
+      if (!document.body.dataset.firstTilesAt) {
+        document.body.dataset.firstTilesAt = String(Math.round(performance.now()));
+      }
+    });
     this.layer = layer;
     if (wasOn) layer.addTo(map);
     this.control.addOverlay(layer, labels.assets);

@@ -1,0 +1,322 @@
+"""Benchmark: map tiles for a county of 1,000,000 assets.
+
+Builds (once) a separate database with the demo county and N synthetic assets (the demo
+generator's benchmark mode, loaded with COPY), then measures in the same run:
+  1. the tile SQL run directly in this process (gis.tiles, no HTTP, no cache): the baseline;
+  2. the tile endpoint over HTTP from gunicorn (2 workers), every tile a cache miss ("cold");
+  3. the same tiles again, answered from the tile cache ("warm");
+for the busiest tiles at zooms 6, 8, 10, 12, 14 and 16, with tile sizes; and
+  4. the time from navigation to the first asset tiles drawn in headless Chromium.
+It prints medians, p95 and ratios. Run: make bench   (or: .venv/bin/python bench/tiles.py)
+Options: --assets N (default 1,000,000), --tiles K busiest tiles per zoom (default 20),
+--rounds R (default 3), --rebuild to load the database again.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "relief_atlas_bench"
+ZOOMS = [6, 8, 10, 12, 14, 16]
+TARGET_P95_MS = 150
+TARGET_RATIO = 1.3
+TARGET_BYTES = 500 * 1024
+TARGET_FIRST_TILES_MS = 2000
+
+
+def base_url() -> str:
+    """The DATABASE_URL of the local cluster (or the environment's), with the bench database."""
+    url = (
+        os.environ.get("DATABASE_URL")
+        or subprocess.check_output(
+            ["bash", str(ROOT / "scripts" / "db.sh"), "url"], text=True
+        ).strip()
+    )
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + BENCH_DB))
+
+
+def admin_connection(url: str):  # type: ignore[no-untyped-def]
+    parts = urllib.parse.urlsplit(url)
+    host = urllib.parse.unquote(parts.hostname or "") if parts.hostname else None
+    if parts.netloc.split("@")[-1].startswith("%2F"):
+        host = urllib.parse.unquote(parts.netloc.split("@")[-1].rsplit(":", 1)[0])
+    conn = psycopg2.connect(
+        dbname="postgres",
+        user=urllib.parse.unquote(parts.username or ""),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        host=host,
+        port=parts.port or 5432,
+    )
+    conn.autocommit = True
+    return conn
+
+
+def prepare_database(url: str, assets: int, rebuild: bool) -> None:
+    conn = admin_connection(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
+        exists = cur.fetchone() is not None
+        if exists and rebuild:
+            cur.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
+            exists = False
+        if not exists:
+            cur.execute(f"CREATE DATABASE {BENCH_DB}")
+    conn.close()
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.db import connection
+
+    from gis.tiles import rebuild_cells
+    from registry.demo import load_demo_county
+    from registry.demo_assets import bulk_load_assets
+    from registry.models import AdminArea, Asset
+
+    call_command("migrate", verbosity=0)
+    if not AdminArea.objects.exists():
+        load_demo_county()
+    have = Asset.objects.count()
+    if have < assets:
+        print(f"loading {assets - have:,} synthetic assets with COPY ...", flush=True)
+        started = time.perf_counter()
+        bulk_load_assets(assets=assets - have, seed=20261126 + have)
+        print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        started = time.perf_counter()
+        rebuild_cells()
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE atlas_gis_tileversion SET version = version + 1")
+            cursor.execute("ANALYZE registry_asset")
+            cursor.execute("ANALYZE atlas_gis_assetcell")
+        print(f"  tile cells rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"database {BENCH_DB}: {Asset.objects.count():,} assets", flush=True)
+
+
+def busiest_tiles(zoom: int, count: int) -> list[tuple[int, int, int, int]]:
+    """(z, x, y, assets) of the tiles with the most assets at ``zoom``."""
+    from django.db import connection
+
+    half = 20037508.342789244
+    with connection.cursor() as cursor:
+        if zoom <= 13:
+            cursor.execute(
+                """SELECT cx >> 4, cy >> 4, sum(n) FROM atlas_gis_assetcell WHERE z = %s
+                   GROUP BY 1, 2 ORDER BY 3 DESC LIMIT %s""",
+                [zoom, count],
+            )
+        else:
+            size = 2 * half / (1 << zoom)
+            cursor.execute(
+                f"""SELECT floor((ST_X(p) + {half}) / {size})::int, floor(({half} - ST_Y(p)) / {size})::int,
+                           count(*)
+                    FROM (SELECT ST_PointOnSurface(geom_3857) p FROM registry_asset) a
+                    GROUP BY 1, 2 ORDER BY 3 DESC LIMIT %s""",
+                [count],
+            )
+        return [(zoom, int(x), int(y), int(n)) for x, y, n in cursor.fetchall()]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def direct_tile(z: int, x: int, y: int, user) -> bytes:  # type: ignore[no-untyped-def]
+    """The baseline: the same SQL the endpoint runs, called directly (no HTTP, no cache)."""
+    from gis import tiles
+    from registry import selectors
+    from registry.scoping import scope_prefix
+
+    tile = tiles.TileRequest(z, x, y)
+    if z >= tiles.RAW_MIN_ZOOM:
+        return tiles.raw_tile(tile, selectors.asset_list(user=user))
+    return tiles.cell_tile(tile, prefix=scope_prefix(user) or "", asset_class=None, status=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(url: str, cache_dir: str) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only",
+        "TILE_CACHE_DIR": cache_dir,
+        "DB_CONN_MAX_AGE": "600",
+    }
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    import requests
+
+    for _ in range(100):
+        try:
+            requests.get(base + "/accounts/login/", timeout=2)
+            return proc, base
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def login(base: str, username: str):  # type: ignore[no-untyped-def]
+    import requests
+
+    from registry.demo import DEMO_PASSWORD
+
+    session = requests.Session()
+    session.get(base + "/accounts/login/")
+    session.post(
+        base + "/accounts/login/",
+        data={"username": username, "password": DEMO_PASSWORD,
+              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": base},
+    )  # fmt: skip
+    return session
+
+
+def worker_peak_rss_mb(proc: subprocess.Popen) -> float:  # type: ignore[type-arg]
+    """Largest peak RSS among gunicorn's processes (VmHWM), in MB."""
+    peaks = []
+    for pid in [proc.pid, *children(proc.pid)]:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return max(peaks) if peaks else 0.0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def first_tiles_ms(base: str) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    from registry.demo import DEMO_PASSWORD
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )  # fmt: skip
+        for _ in range(3):
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto(base + "/accounts/login/")
+            page.fill("#id_username", "planner")
+            page.fill("#id_password", DEMO_PASSWORD)
+            page.click("form button.primary")
+            page.wait_for_selector("body[data-first-tiles-at]", timeout=30_000)
+            times.append(float(page.evaluate("document.body.dataset.firstTilesAt")))
+            context.close()
+        browser.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--assets", type=int, default=1_000_000)
+    parser.add_argument("--tiles", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+
+    url = base_url()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    prepare_database(url, args.assets, args.rebuild)
+
+    from registry.models import User
+
+    planner = User.objects.select_related("area").get(username="planner")
+    tiles_by_zoom = {z: busiest_tiles(z, args.tiles) for z in ZOOMS}
+    cache_dir = tempfile.mkdtemp(prefix="atlas-tiles-")
+    proc, base = start_gunicorn(url, cache_dir)
+    try:
+        session = login(base, "planner")
+        print(f"\n{args.assets:,} assets; busiest {args.tiles} tiles per zoom; {args.rounds} rounds;"
+              " times in ms; sizes in KiB (gzip not applied)")  # fmt: skip
+        header = (f"{'z':>3} {'most assets':>11} | {'SQL p50':>8} {'p95':>7} | {'HTTP cold p50':>13} {'p95':>7}"
+                  f" {'ratio p50':>9} | {'HTTP warm p50':>13} {'p95':>6} | {'max KiB':>8}")  # fmt: skip
+        print(header)
+        print("-" * len(header))
+        failures = []
+        for z in ZOOMS:
+            direct, cold, warm, sizes = [], [], [], []
+            for _ in range(args.rounds):
+                for tz, x, y, _n in tiles_by_zoom[z]:
+                    started = time.perf_counter()
+                    data = direct_tile(tz, x, y, planner)
+                    direct.append((time.perf_counter() - started) * 1000)
+                    sizes.append(len(data))
+                shutil.rmtree(cache_dir, ignore_errors=True)  # every HTTP request below misses
+                for tz, x, y, _n in tiles_by_zoom[z]:
+                    started = time.perf_counter()
+                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt")
+                    cold.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.status_code
+                for tz, x, y, _n in tiles_by_zoom[z]:
+                    started = time.perf_counter()
+                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt")
+                    warm.append((time.perf_counter() - started) * 1000)
+            sql50, http50 = statistics.median(direct), statistics.median(cold)
+            row = (z, tiles_by_zoom[z][0][3], sql50, percentile(direct, 0.95), http50,
+                   percentile(cold, 0.95), http50 / sql50 if sql50 else 0, statistics.median(warm),
+                   percentile(warm, 0.95), max(sizes) / 1024)  # fmt: skip
+            print(f"{row[0]:>3} {row[1]:>11,} | {row[2]:>8.1f} {row[3]:>7.1f} | {row[4]:>13.1f} {row[5]:>7.1f}"
+                  f" {row[6]:>8.2f}x | {row[7]:>13.1f} {row[8]:>6.1f} | {row[9]:>8.1f}")  # fmt: skip
+            if row[5] > TARGET_P95_MS:
+                failures.append(f"z{z}: cold HTTP p95 {row[5]:.0f} ms > {TARGET_P95_MS} ms")
+            if row[6] > TARGET_RATIO:
+                failures.append(f"z{z}: HTTP/SQL p50 ratio {row[6]:.2f} > {TARGET_RATIO}")
+            if max(sizes) > TARGET_BYTES:
+                failures.append(f"z{z}: a tile of {max(sizes) / 1024:.0f} KiB > 500 KiB")
+        first = first_tiles_ms(base)
+        print(f"\nfirst asset tiles drawn after navigation (Chromium, 3 loads): median "
+              f"{statistics.median(first):.0f} ms, max {max(first):.0f} ms")  # fmt: skip
+        if max(first) > TARGET_FIRST_TILES_MS:
+            failures.append(f"first tiles after {max(first):.0f} ms > {TARGET_FIRST_TILES_MS} ms")
+        print(f"peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB,"
+              f" largest gunicorn process {worker_peak_rss_mb(proc):.0f} MB")  # fmt: skip
+        print("\ntargets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
