@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.gis.geos import Polygon
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.expressions import RawSQL
 
 from registry.models import AdminArea, Asset
 
@@ -47,27 +49,47 @@ def _fetch(sql: str, params: Iterable[Any]) -> bytes:
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
+def envelope(tile: TileRequest, margin_units: int = 0) -> Polygon:
+    """The tile's bounds in Web Mercator, widened by ``margin_units`` of its 4096 units."""
+    size = 2 * HALF_WORLD / (1 << tile.z)
+    margin = size * margin_units / EXTENT
+    xmin = -HALF_WORLD + tile.x * size
+    ymax = HALF_WORLD - tile.y * size
+    return Polygon.from_bbox(
+        (xmin - margin, ymax - size - margin, xmin + size + margin, ymax + margin)
+    )
+
+
+def _in_tile(assets: QuerySet[Asset], tile: TileRequest, margin_units: int) -> tuple[str, Any]:
+    """SQL for the matching assets in the tile: id, class, sub-type, status and geometry ``g``.
+
+    The bounding-box test is part of the ORM query so that it reaches the GiST index on
+    geom_3857. The geometry is selected as raw SQL: as a geometry field the ORM would cast it to
+    bytea, which no spatial function can use.
+    """
+    box = envelope(tile, margin_units)
+    box.srid = 3857
+    return (
+        assets.filter(geom_3857__bboverlaps=box)
+        .order_by()
+        .annotate(g=RawSQL('"registry_asset"."geom_3857"', (), output_field=TextField()))
+        .values("id", "asset_class", "subtype", "status", "g")
+        .query.sql_with_params()
+    )
+
+
 def raw_tile(tile: TileRequest, assets: QuerySet[Asset]) -> bytes:
     """Every asset of ``assets`` (already scoped and filtered) that falls in the tile."""
-    inner = (
-        assets.filter(geom_3857__isnull=False)
-        .order_by()
-        .values("id", "asset_class", "subtype", "status", "geom_3857")
-    )
-    inner_sql, inner_params = inner.query.sql_with_params()
-    # The && on the stored 3857 column uses its GiST index; the margin keeps symbols that
-    # straddle the tile edge whole.
+    inner_sql, inner_params = _in_tile(assets, tile, margin_units=64)
+    # The 64-unit margin keeps symbols that straddle the tile edge whole.
     sql = f"""
         SELECT ST_AsMVT(mvt, 'assets', {EXTENT}, 'geom', 'id') FROM (
-          SELECT f.id, f.asset_class AS c, f.subtype AS t, f.status AS s,
-                 ST_Dimension(f.geom_3857) AS d,
-                 ST_AsMVTGeom(f.geom_3857, ST_TileEnvelope(%s, %s, %s), {EXTENT}, 64, true) AS geom
+          SELECT f.id, f.asset_class AS c, f.subtype AS t, f.status AS s, ST_Dimension(f.g) AS d,
+                 ST_AsMVTGeom(f.g, ST_TileEnvelope(%s, %s, %s), {EXTENT}, 64, true) AS geom
           FROM ({inner_sql}) f
-          WHERE f.geom_3857 && ST_TileEnvelope(%s, %s, %s, margin => 64.0 / {EXTENT})
         ) mvt WHERE mvt.geom IS NOT NULL
     """
-    xyz = (tile.z, tile.x, tile.y)
-    return _fetch(sql, (*xyz, *inner_params, *xyz))
+    return _fetch(sql, (tile.z, tile.x, tile.y, *inner_params))
 
 
 def _cluster_select(tile: TileRequest) -> str:
@@ -110,12 +132,7 @@ def cell_tile(
 
 def aggregate_tile(tile: TileRequest, assets: QuerySet[Asset]) -> bytes:
     """Clusters of the matching assets, aggregated on the fly (filters the cells cannot answer)."""
-    inner_sql, inner_params = (
-        assets.filter(geom_3857__isnull=False)
-        .order_by()
-        .values("asset_class", "geom_3857")
-        .query.sql_with_params()
-    )
+    inner_sql, inner_params = _in_tile(assets, tile, margin_units=0)
     size = cell_size(tile.z)
     groups = f"""
         SELECT count(*) AS n,
@@ -123,15 +140,10 @@ def aggregate_tile(tile: TileRequest, assets: QuerySet[Asset]) -> bytes:
                count(*) FILTER (WHERE asset_class = 'public') AS n_public,
                count(*) FILTER (WHERE asset_class = 'household') AS n_household,
                avg(ST_X(p)) AS mx, avg(ST_Y(p)) AS my
-        FROM (SELECT ST_PointOnSurface(f.geom_3857) AS p, f.asset_class
-              FROM ({inner_sql}) f
-              WHERE f.geom_3857 && ST_TileEnvelope(%s, %s, %s)) a
+        FROM (SELECT ST_PointOnSurface(f.g) AS p, f.asset_class FROM ({inner_sql}) f) pts
         GROUP BY floor((ST_X(p) + {HALF_WORLD}) / {size}), floor(({HALF_WORLD} - ST_Y(p)) / {size})
     """
-    return _fetch(
-        _cluster_select(tile).replace("{groups}", groups),
-        (*inner_params, tile.z, tile.x, tile.y),
-    )
+    return _fetch(_cluster_select(tile).replace("{groups}", groups), inner_params)
 
 
 def effective_prefix(user_prefix: str, area_code: str | None) -> str | None:
