@@ -123,8 +123,8 @@ def busiest_tiles(zoom: int, count: int) -> list[tuple[int, int, int, int]]:
         else:
             size = 2 * half / (1 << zoom)
             cursor.execute(
-                f"""SELECT floor((ST_X(p) + {half}) / {size})::int, floor(({half} - ST_Y(p)) / {size})::int,
-                           count(*)
+                f"""SELECT floor((ST_X(p) + {half}) / {size})::int,
+                           floor(({half} - ST_Y(p)) / {size})::int, count(*)
                     FROM (SELECT ST_PointOnSurface(geom_3857) p FROM registry_asset) a
                     GROUP BY 1, 2 ORDER BY 3 DESC LIMIT %s""",
                 [count],
@@ -145,7 +145,7 @@ def direct_tile(z: int, x: int, y: int, user) -> bytes:  # type: ignore[no-untyp
 
     tile = tiles.TileRequest(z, x, y)
     if z >= tiles.RAW_MIN_ZOOM:
-        return tiles.raw_tile(tile, selectors.asset_list(user=user))
+        return tiles.raw_tile(tile, selectors.asset_scope(user=user))
     return tiles.cell_tile(tile, prefix=scope_prefix(user) or "", asset_class=None, status=None)
 
 
@@ -166,10 +166,19 @@ def start_gunicorn(url: str, cache_dir: str) -> tuple[subprocess.Popen, str]:  #
         "DB_CONN_MAX_AGE": "600",
     }
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     import requests
 
@@ -192,10 +201,13 @@ def login(base: str, username: str):  # type: ignore[no-untyped-def]
     session.get(base + "/accounts/login/")
     session.post(
         base + "/accounts/login/",
-        data={"username": username, "password": DEMO_PASSWORD,
-              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        data={
+            "username": username,
+            "password": DEMO_PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
         headers={"Referer": base},
-    )  # fmt: skip
+    )
     return session
 
 
@@ -228,9 +240,15 @@ def first_tiles_ms(base: str) -> list[float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         for _ in range(3):
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
@@ -267,10 +285,15 @@ def main() -> None:
     proc, base = start_gunicorn(url, cache_dir)
     try:
         session = login(base, "planner")
-        print(f"\n{args.assets:,} assets; busiest {args.tiles} tiles per zoom; {args.rounds} rounds;"
-              " times in ms; sizes in KiB (gzip not applied)")  # fmt: skip
-        header = (f"{'z':>3} {'most assets':>11} | {'SQL p50':>8} {'p95':>7} | {'HTTP cold p50':>13} {'p95':>7}"
-                  f" {'ratio p50':>9} | {'HTTP warm p50':>13} {'p95':>6} | {'max KiB':>8}")  # fmt: skip
+        print(
+            f"\n{args.assets:,} assets; busiest {args.tiles} tiles per zoom; {args.rounds} rounds;"
+            " times in ms; sizes in KiB (gzip not applied)"
+        )
+        header = (
+            f"{'z':>3} {'most assets':>11} | {'SQL p50':>8} {'p95':>7} | "
+            f"{'HTTP cold p50':>13} {'p95':>7} {'ratio p50':>9} | "
+            f"{'HTTP warm p50':>13} {'p95':>6} | {'max KiB':>8}"
+        )
         print(header)
         print("-" * len(header))
         failures = []
@@ -293,11 +316,23 @@ def main() -> None:
                     response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt")
                     warm.append((time.perf_counter() - started) * 1000)
             sql50, http50 = statistics.median(direct), statistics.median(cold)
-            row = (z, tiles_by_zoom[z][0][3], sql50, percentile(direct, 0.95), http50,
-                   percentile(cold, 0.95), http50 / sql50 if sql50 else 0, statistics.median(warm),
-                   percentile(warm, 0.95), max(sizes) / 1024)  # fmt: skip
-            print(f"{row[0]:>3} {row[1]:>11,} | {row[2]:>8.1f} {row[3]:>7.1f} | {row[4]:>13.1f} {row[5]:>7.1f}"
-                  f" {row[6]:>8.2f}x | {row[7]:>13.1f} {row[8]:>6.1f} | {row[9]:>8.1f}")  # fmt: skip
+            row = (
+                z,
+                tiles_by_zoom[z][0][3],
+                sql50,
+                percentile(direct, 0.95),
+                http50,
+                percentile(cold, 0.95),
+                http50 / sql50 if sql50 else 0,
+                statistics.median(warm),
+                percentile(warm, 0.95),
+                max(sizes) / 1024,
+            )
+            print(
+                f"{row[0]:>3} {row[1]:>11,} | {row[2]:>8.1f} {row[3]:>7.1f} | "
+                f"{row[4]:>13.1f} {row[5]:>7.1f} {row[6]:>8.2f}x | "
+                f"{row[7]:>13.1f} {row[8]:>6.1f} | {row[9]:>8.1f}"
+            )
             if row[5] > TARGET_P95_MS:
                 failures.append(f"z{z}: cold HTTP p95 {row[5]:.0f} ms > {TARGET_P95_MS} ms")
             if row[6] > TARGET_RATIO:
@@ -305,12 +340,17 @@ def main() -> None:
             if max(sizes) > TARGET_BYTES:
                 failures.append(f"z{z}: a tile of {max(sizes) / 1024:.0f} KiB > 500 KiB")
         first = first_tiles_ms(base)
-        print(f"\nfirst asset tiles drawn after navigation (Chromium, 3 loads): median "
-              f"{statistics.median(first):.0f} ms, max {max(first):.0f} ms")  # fmt: skip
+        print(
+            f"\nfirst asset tiles drawn after navigation (Chromium, 3 loads): median "
+            f"{statistics.median(first):.0f} ms, max {max(first):.0f} ms"
+        )
         if max(first) > TARGET_FIRST_TILES_MS:
             failures.append(f"first tiles after {max(first):.0f} ms > {TARGET_FIRST_TILES_MS} ms")
-        print(f"peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB,"
-              f" largest gunicorn process {worker_peak_rss_mb(proc):.0f} MB")  # fmt: skip
+        own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"peak RSS: this process {own_rss:.0f} MB, "
+            f"largest gunicorn process {worker_peak_rss_mb(proc):.0f} MB"
+        )
         print("\ntargets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
     finally:
         proc.send_signal(signal.SIGTERM)

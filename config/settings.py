@@ -163,7 +163,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "tiles": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "gis.cache.TileFileCache",
         "LOCATION": os.environ.get("TILE_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "tiles")),
         "TIMEOUT": 7 * 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 200_000},

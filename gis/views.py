@@ -191,7 +191,9 @@ def _render_tile(
     filterset: AssetFilterSet,
 ) -> bytes:
     def assets() -> Any:
-        return filterset.filter_queryset(selectors.asset_list(user=request.user))
+        annotated = bool(set(params) & selectors.ANNOTATED_FILTERS)
+        base = selectors.asset_list if annotated else selectors.asset_scope
+        return filterset.filter_queryset(base(user=request.user))
 
     if tile.z >= tiles.RAW_MIN_ZOOM:
         return tiles.raw_tile(tile, assets())
