@@ -27,20 +27,21 @@ def ready(page):  # type: ignore[no-untyped-def]
 
 def test_filter_by_class_changes_tile_requests_and_their_content(login, register):
     page = login("planner")
-    tiles: list = []
-    page.on("response", lambda r: tiles.append(r) if ".mvt" in r.url else None)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url) if ".mvt" in r.url else None)
     ready(page)
-    assert tiles and all("asset_class" not in r.url for r in tiles)
+    assert requested and all("asset_class" not in url for url in requested)
     screenshot(page, "map_assets_all")
 
-    tiles.clear()
+    requested.clear()
     page.select_option(".map-filters select[name=asset_class]", "household")
     page.wait_for_timeout(1500)
-    assert tiles, "choosing a class must request new tiles"
-    assert all("asset_class=household" in r.url for r in tiles)
+    assert requested, "choosing a class must request new tiles"
+    assert all("asset_class=household" in url for url in requested)
     counted = 0
-    for response in tiles:
-        body = response.body()
+    # Fetch what the map asked for, with the page's own session (the renderer keeps no bodies).
+    for url in requested:
+        body = page.request.get(url).body()
         if not body:
             continue
         for feature in mapbox_vector_tile.decode(body).get("clusters", {}).get("features", []):
@@ -53,13 +54,17 @@ def test_filter_by_class_changes_tile_requests_and_their_content(login, register
     # The layer switcher hides the assets layer altogether.
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("资产台账").uncheck()
-    expect(page.locator(".leaflet-assets-pane canvas")).to_have_count(0)
+    expect(page.locator(".leaflet-assets-pane svg")).to_have_count(0)
     page.get_by_label("资产台账").check()
-    expect(page.locator(".leaflet-assets-pane canvas").first).to_be_attached()
+    expect(page.locator(".leaflet-assets-pane svg").first).to_be_attached()
 
 
 def test_search_a_code_click_the_feature_and_follow_its_link(login, register):
-    asset = Asset.objects.filter(synthetic=True, geom__isnull=False).order_by("code").first()
+    asset = next(
+        a
+        for a in Asset.objects.filter(synthetic=True, geom__isnull=False).order_by("code")
+        if a.geom.geom_type == "Point"
+    )
     page = login("planner")
     ready(page)
     page.fill(".map-search input", asset.code)
@@ -70,16 +75,21 @@ def test_search_a_code_click_the_feature_and_follow_its_link(login, register):
     screenshot(page, "map_search_popup")
     page.locator(".leaflet-popup-close-button").click()
 
-    # Now click the feature itself on the canvas where the map put it.
+    # Now click the feature itself where the map drew it (tiles load after the flight).
     lon, lat = asset.geom.point_on_surface.coords
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(2500)
     point = page.evaluate(
         "([lat, lon]) => { const m = window['leafletmapatlas-map'];"
         " const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
         [lat, lon],
     )
     box = page.locator("#atlas-map").bounding_box()
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    x, y = box["x"] + point[0], box["y"] + point[1]
+    on_symbol = page.evaluate(
+        "([x, y]) => !!document.elementFromPoint(x, y).closest('.leaflet-assets-pane')", [x, y]
+    )
+    assert on_symbol, "the asset's symbol should be drawn where it lies"
+    page.mouse.click(x, y)
     popup = page.locator(".leaflet-popup-content")
     expect(popup.locator(".popup-code")).to_have_text(asset.code, timeout=10_000)
     popup.locator("a.popup-link").click()
@@ -98,13 +108,14 @@ def test_township_choropleth_renders_for_every_township(login, register):
 
 def test_village_clerk_map_requests_tiles_that_hold_only_their_village(login, register):
     page = login("village_clerk")
-    tiles: list = []
-    page.on("response", lambda r: tiles.append(r) if ".mvt" in r.url else None)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url) if ".mvt" in r.url else None)
     ready(page)
     page.wait_for_timeout(1000)
+    assert requested
     own = set(Asset.objects.filter(area_code="500101151200").values_list("id", flat=True))
-    for response in tiles:
-        body = response.body()
+    for url in requested:
+        body = page.request.get(url).body()
         for feature in (
             mapbox_vector_tile.decode(body).get("assets", {}).get("features", []) if body else []
         ):

@@ -5,6 +5,25 @@
 (function () {
   "use strict";
 
+  // Leaflet.VectorGrid 1.3 still calls L.DomEvent.fakeStop, which Leaflet 1.8 removed; without
+  // it every click on a tile feature throws.
+  if (!L.DomEvent.fakeStop) L.DomEvent.fakeStop = function () { return true; };
+  // Its point symbols are circle markers without a LatLng, which Leaflet 1.9 asks for on every
+  // click; give them a harmless one (the click handler takes the position from the mouse).
+  var circleLatLng = L.CircleMarker.prototype.getLatLng;
+  L.CircleMarker.prototype.getLatLng = function () {
+    if (!this._latlng && this.properties) return L.latLng(0, 0);
+    return circleLatLng.call(this);
+  };
+
+  // Keep each tile feature's MVT id (the asset id) on its symbol, for clicks.
+  var createLayer = L.VectorGrid.prototype._createLayer;
+  L.VectorGrid.prototype._createLayer = function (feat) {
+    var layer = createLayer.apply(this, arguments);
+    layer.featureId = feat.id;
+    return layer;
+  };
+
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var labels = config.labels;
   var CLASS_COLOURS = { operating: "#1e88e5", public: "#2e7d32", household: "#8e24aa" };
@@ -161,19 +180,20 @@
       vectorTileLayerStyles: assetStyles(),
       interactive: true,
       maxNativeZoom: 18,
-      getFeatureId: function (f) { return f.id; },
-      rendererFactory: L.canvas.tile,
+      // SVG: each symbol takes its own clicks, and clicks beside them reach the townships below.
+      rendererFactory: L.svg.tile,
       pane: "assets",
     });
     layer.on("click", function (e) {
+      // Tile symbols know no position of their own: take it from the mouse.
+      if (e.originalEvent) e.latlng = map.mouseEventToLatLng(e.originalEvent);
       var props = e.layer.properties || {};
       if (props.n !== undefined) {
         L.popup().setLatLng(e.latlng).setContent(escapeHtml(labels.cluster.replace("%(n)s", props.n))).openOn(map);
         map.setView(e.latlng, Math.min(map.getZoom() + 2, config.rawMinZoom));
         return;
       }
-      var id = e.layer.properties && e.layer.id !== undefined ? e.layer.id : null;
-      if (id === null && e.layer.feature) id = e.layer.feature.id;
+      var id = e.layer.featureId;
       if (id === null || id === undefined) return;
       showAssetPopup(map, id, e.latlng);
     });
@@ -189,7 +209,7 @@
     document.body.dataset.assetTileUrl = this.url();
   };
 
-  function showAssetPopup(map, id, latlng) {
+  function showAssetPopup(map, id, latlng, options) {
     fetchJson(config.layers.assetPopup.replace("{id}", id)).then(function (a) {
       var html = '<div class="asset-popup"><strong class="popup-name">' + escapeHtml(a.name) + "</strong>" +
         '<div class="popup-code">' + escapeHtml(a.code) + "</div>" +
@@ -198,7 +218,7 @@
         (a.owner ? "<div>" + labels.owner + ": " + escapeHtml(a.owner) + "</div>" : "") +
         (a.maintainer ? "<div>" + labels.maintainer + ": " + escapeHtml(a.maintainer) + "</div>" : "") +
         '<a class="popup-link" href="' + encodeURI(a.url) + '">' + labels.details + " →</a></div>";
-      L.popup().setLatLng(latlng).setContent(html).openOn(map);
+      L.popup(options || {}).setLatLng(latlng).setContent(html).openOn(map);
     });
   }
 
@@ -244,8 +264,8 @@
             var li = el("li", {}, '<button type="button" class="link"><span class="code">' + escapeHtml(r.code) + "</span> " + escapeHtml(r.name) + "</button>");
             li.querySelector("button").addEventListener("click", function () {
               var latlng = L.latLng(r.lat, r.lon);
-              map.once("moveend", function () { showAssetPopup(map, r.id, latlng); });
               map.flyTo(latlng, Math.max(config.rawMinZoom + 2, map.getZoom()), { duration: 0.8 });
+              showAssetPopup(map, r.id, latlng, { autoPan: false });
               results.hidden = true;
             });
             results.appendChild(li);
