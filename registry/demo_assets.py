@@ -174,8 +174,9 @@ def _geometry(
 ) -> Point | LineString:
     assert village.point is not None
     x, y = village.point.coords
-    if subtype in LINEAR and neighbours:
-        other = rng.choice(neighbours)
+    others = [n for n in neighbours if n.pk != village.pk]
+    if subtype in LINEAR and others:
+        other = rng.choice(others)
         assert other.point is not None
         ox, oy = other.point.coords
         mx, my = (
