@@ -112,6 +112,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- users --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "registry.User"
+AUTHENTICATION_BACKENDS = ["registry.auth.AreaModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gis:map"
 LOGOUT_REDIRECT_URL = "login"
