@@ -12,4 +12,5 @@ urlpatterns = [
     path("gis/assets/<int:pk>.json", views.asset_popup, name="asset_popup"),
     path("gis/assets/search.json", views.asset_search, name="asset_search"),
     path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
+    path("gis/assets/export.<str:fmt>", views.asset_export, name="asset_export"),
 ]

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import shutil
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
@@ -11,6 +13,7 @@ from django.core.cache import caches
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -19,12 +22,13 @@ from django.http import (
     JsonResponse,
 )
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from gis import tiles
+from gis import exporters, tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
 from registry import selectors
 from registry.choices import AssetClass, AssetStatus, AssetSubtype
@@ -313,3 +317,26 @@ def township_indicators(request: HttpRequest) -> HttpResponseBase:
         }
 
     return geojson_response(feature_collection(qs, properties))
+
+
+@require_GET
+def asset_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The asset list as a file, filtered exactly like the list and limited to the user's area."""
+    if fmt not in exporters.FORMATS:
+        raise Http404
+    filterset = AssetFilterSet(request.GET, queryset=selectors.asset_list(user=request.user))
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    used = {k: v for k, v in request.GET.items() if v and k in filterset.filters}
+    meta = {
+        "time": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "user": f"{request.user.get_username()} ({getattr(request.user, 'role', '')})",
+        "filters": urlencode(used),
+    }
+    path = exporters.export(filterset.qs, fmt, meta=meta)
+    content_type, _extension = exporters.FORMATS[fmt]
+    handle = open(path, "rb")  # noqa: SIM115 - the response closes it
+    # The open handle keeps the file readable after its folder is gone (POSIX), so nothing is
+    # left behind in the temporary folder whatever happens to the download.
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)

@@ -62,6 +62,13 @@ class AssetListView(TemplateView):
             page_obj=page,
             query=query.urlencode(),
             can_register=top is not None and can_edit(user, top.code),
+            export_formats=[
+                ("xlsx", "Excel"),
+                ("csv", "CSV"),
+                ("geojson", "GeoJSON"),
+                ("gpkg", "GeoPackage"),
+                ("shp", "Shapefile"),
+            ],
         )
         return context
 
