@@ -1,0 +1,150 @@
+"""Benchmark: exports of the asset register against GDAL's and PostgreSQL's own tools.
+
+On the benchmark database of bench/tiles.py (1,000,000 assets; built if missing), measures in
+one run, for the same query (the auditor's whole-county asset list, all ledger columns):
+  - GeoPackage: our exporter vs `ogr2ogr -f GPKG` reading the same SQL from PostgreSQL;
+  - CSV: our exporter vs PostgreSQL `COPY (same SQL) TO STDOUT`;
+  - Excel: our exporter (xlsxwriter, constant memory) alone, against the 3-minute target;
+each in a child process so that its peak memory (max RSS) is its own.
+Run: .venv/bin/python bench/exports.py [--limit N]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def setup_django(limit: int | None):  # type: ignore[no-untyped-def]
+    from tiles import base_url
+
+    os.environ["DATABASE_URL"] = base_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    import django
+
+    django.setup()
+    from registry import selectors
+    from registry.models import User
+
+    auditor = User.objects.select_related("area").get(username="auditor")
+    qs = selectors.asset_list(user=auditor).order_by("code")
+    if limit:
+        codes = qs.values_list("code", flat=True)[limit - 1 : limit]
+        last = list(codes)
+        if last:
+            qs = qs.filter(code__lte=last[0])
+    return qs
+
+
+def child(fmt: str, limit: int | None, out: str) -> None:
+    """Run one export in this (child) process and print its figures as JSON."""
+    qs = setup_django(limit)
+    from django.db import connection
+
+    from gis import exporters
+
+    started = time.perf_counter()
+    if fmt in ("gpkg", "csv", "xlsx"):
+        path = exporters.export(qs, fmt, meta={"user": "bench", "time": "", "filters": ""})
+        size = path.stat().st_size
+    elif fmt in ("ogr2ogr", "copy"):
+        from gis.exporters import COLUMNS
+
+        fields = [c.key for c in COLUMNS if c.key not in {"township", "village"}]
+        inner = qs.values(*fields, "area__name")
+        sql, params = inner.query.sql_with_params()
+        with connection.cursor() as cursor:
+            sql = cursor.mogrify(sql, params).decode()
+        if fmt == "copy":
+            with connection.cursor() as cursor, open(out, "w", encoding="utf-8") as fh:
+                cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH CSV HEADER", fh)
+        else:
+            sql = sql.replace(
+                'SELECT "registry_asset"."code"',
+                'SELECT "registry_asset"."geom", "registry_asset"."code"',
+                1,
+            )
+            settings = connection.settings_dict
+            pg = (
+                f"PG:dbname={settings['NAME']} host={settings['HOST']} port={settings['PORT']}"
+                f" user={settings['USER']}"
+            )
+            subprocess.run(
+                ["ogr2ogr", "-f", "GPKG", out, pg, "-sql", sql, "-nln", "assets"],
+                check=True,
+                capture_output=True,
+            )
+        size = Path(out).stat().st_size
+    else:
+        raise SystemExit(fmt)
+    seconds = time.perf_counter() - started
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "fmt": fmt,
+                "rows": qs.count(),
+                "seconds": seconds,
+                "peak_mb": max(peak_self, peak_children),
+                "bytes": size,
+            }
+        )
+    )
+
+
+def run(fmt: str, limit: int | None) -> dict:
+    with tempfile.TemporaryDirectory() as folder:
+        out = str(Path(folder) / f"out.{fmt}")
+        args = [sys.executable, __file__, "--child", fmt, "--out", out]
+        if limit:
+            args += ["--limit", str(limit)]
+        result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+        if result.returncode:
+            raise SystemExit(result.stderr[-3000:])
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit", type=int, default=None, help="only the first N assets")
+    parser.add_argument("--child", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.limit, args.out)
+        return
+    results = {fmt: run(fmt, args.limit) for fmt in ("ogr2ogr", "gpkg", "copy", "csv", "xlsx")}
+    rows = results["gpkg"]["rows"]
+    print(f"\n{rows:,} assets (auditor, whole county, all ledger columns)")
+    print(f"{'export':<24} {'seconds':>8} {'peak MB':>8} {'MiB':>8}")
+    names = {
+        "ogr2ogr": "ogr2ogr -f GPKG (GDAL)",
+        "gpkg": "ours: GeoPackage",
+        "copy": "COPY ... TO STDOUT",
+        "csv": "ours: CSV",
+        "xlsx": "ours: Excel",
+    }
+    for key, r in results.items():
+        mib = r["bytes"] / 2**20
+        print(f"{names[key]:<24} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {mib:>8.1f}")
+    seconds = {k: r["seconds"] for k, r in results.items()}
+    peak = max(results[k]["peak_mb"] for k in ("gpkg", "csv", "xlsx"))
+    print(f"\nGeoPackage: {seconds['gpkg'] / seconds['ogr2ogr']:.2f}x ogr2ogr (target <= 1.0x)")
+    print(f"CSV: {seconds['csv'] / seconds['copy']:.2f}x COPY (target <= 5x)")
+    print(f"Excel: {seconds['xlsx']:.0f} s (target < 180 s at 1M)")
+    print(f"peak memory of our exports: {peak:.0f} MB (target <= 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
