@@ -333,7 +333,8 @@ def asset_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         "user": f"{request.user.get_username()} ({getattr(request.user, 'role', '')})",
         "filters": urlencode(used),
     }
-    path = exporters.export(filterset.qs, fmt, meta=meta)
+    history = request.GET.get("history") == "1"
+    path = exporters.export(filterset.qs, fmt, meta=meta, history=history)
     content_type, _extension = exporters.FORMATS[fmt]
     handle = open(path, "rb")  # noqa: SIM115 - the response closes it
     # The open handle keeps the file readable after its folder is gone (POSIX), so nothing is

@@ -145,3 +145,21 @@ def test_management_command_exports_what_the_user_sees(planner, register, tmp_pa
                  "asset_class=public")  # fmt: skip
     table = list(csv.reader(io.StringIO(target.read_text("utf-8-sig"))))
     assert len(table) - 1 == asset_list(user=planner).filter(asset_class="public").count()
+
+
+def test_excel_with_history_lists_every_version_with_its_author(client, auditor, county_manager):
+    from registry.services.assets import asset_update
+
+    asset = asset_register(actor=county_manager, data=asset_input())
+    asset_update(actor=county_manager, asset=asset, expected_version=asset.version,
+                 data=asset_input(name="改过名的公路"))  # fmt: skip
+    client.force_login(auditor)
+    body = download(client, "xlsx", q=asset.code, history="1")
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    history = list(book["变更历史"].iter_rows(values_only=True))
+    assert history[0][:3] == ("时间", "资产编号", "变更")
+    mine = [row for row in history[1:] if row[1] == asset.code]
+    assert [row[2] for row in mine] == ["insert", "update"]
+    assert [row[6] for row in mine] == ["向东村通组公路", "改过名的公路"]
+    statement = dict(book["导出说明"].iter_rows(values_only=True))
+    assert statement["历史记录（行）"] == str(len(history) - 1)
