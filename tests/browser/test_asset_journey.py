@@ -2,7 +2,6 @@
 logs an inspection from the field with GPS and a photo; the township approves; the auditor
 reads the whole history."""
 
-import io
 import struct
 import zlib
 
@@ -152,7 +151,3 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
     page.goto(f"{live_url}/assets/{code}/#timeline")
     screenshot(page, "auditor_history")
     context.close()
-
-
-def test_photo_bytes_helper_is_a_png():
-    assert png_photo().startswith(b"\x89PNG") and io.BytesIO(png_photo()).getbuffer().nbytes > 50
