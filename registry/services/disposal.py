@@ -28,6 +28,25 @@ def levels_needed(request: DisposalRequest) -> list[str]:
     return [level.value for level in LEVEL_ORDER[1 : top + 1]] or [ApprovalLevel.TOWNSHIP.value]
 
 
+def disposal_pending_level(request: DisposalRequest) -> str | None:
+    """The level whose decision the request waits for, or None once decided."""
+    if request.status != DisposalStatus.REQUESTED:
+        return None
+    done = {approval.level for approval in request.approvals.all()}  # uses a prefetch if any
+    pending = [level for level in levels_needed(request) if level not in done]
+    return pending[0] if pending else None
+
+
+def disposal_can_decide(*, actor: User, request: DisposalRequest) -> bool:
+    """May ``actor`` record the next decision on ``request``? (The rule disposal_decide applies.)"""
+    level = disposal_pending_level(request)
+    return (
+        level is not None
+        and scope_level(actor) == level
+        and can_approve(actor, request.asset.area_code, level)
+    )
+
+
 @transaction.atomic
 def disposal_request(
     *,
@@ -71,10 +90,8 @@ def disposal_decide(
     current = DisposalRequest.objects.select_for_update().select_related("asset").get(pk=request.pk)
     if current.status != DisposalStatus.REQUESTED:
         raise ValidationError(bilingual(gettext_noop("This request has been decided already.")))
-    done = set(current.approvals.values_list("level", flat=True))
-    pending = [level for level in levels_needed(current) if level not in done]
-    level = scope_level(actor)
-    if not pending or level != pending[0] or not can_approve(actor, current.asset.area_code, level):
+    level = disposal_pending_level(current)
+    if level is None or not disposal_can_decide(actor=actor, request=current):
         raise denied(gettext_noop("This request waits for another level's decision."))
     if not approved and not comment.strip():
         raise field_error("comment", gettext_noop("Say why the request is rejected."))
@@ -84,7 +101,7 @@ def disposal_decide(
     if not approved:
         current.status = DisposalStatus.REJECTED
         Asset.objects.filter(pk=current.asset_id).update(status=AssetStatus.IN_USE)
-    elif len(pending) == 1:
+    elif level == levels_needed(current)[-1]:  # the last level needed has approved
         current.status = DisposalStatus.APPROVED
     current.save(update_fields=["status"])
     return current

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_noop
 from registry.choices import AllocationUse, ApprovalLevel, AssetClass, PlanStatus
 from registry.errors import ValidationError, bilingual, denied, field_error
 from registry.models import Asset, DistributionLine, DistributionPlan, IncomeRecord, User
-from registry.scoping import can_approve, scope_level
+from registry.scoping import can_approve, can_edit, scope_level
 from registry.services._common import bump_version, lock_asset, require_edit
 
 # Who moves a plan on: the village resolves, the township reviews, the county files.
@@ -113,6 +113,19 @@ def distribution_plan_create(
     return plan
 
 
+def plan_can_advance(*, actor: User, plan: DistributionPlan) -> bool:
+    """May ``actor`` take the plan's next step? (The rule distribution_plan_advance applies.)"""
+    step = NEXT_STEP.get(PlanStatus(plan.status))
+    if step is None:
+        return False
+    _new_status, level = step
+    if level is None:
+        return can_edit(actor, plan.asset.area_code) and (
+            actor.is_superuser or scope_level(actor) == ApprovalLevel.VILLAGE
+        )
+    return can_approve(actor, plan.asset.area_code, level)
+
+
 @transaction.atomic
 def distribution_plan_advance(
     *, actor: User, plan: DistributionPlan, expected_version: int, resolution: str = ""
@@ -123,14 +136,13 @@ def distribution_plan_advance(
     if step is None:
         raise ValidationError(bilingual(gettext_noop("This plan has no further step.")))
     new_status, level = step
-    if level is None:
-        require_edit(actor, current.asset.area_code)
-        if scope_level(actor) != ApprovalLevel.VILLAGE and not actor.is_superuser:
+    if not plan_can_advance(actor=actor, plan=current):
+        if level is None:
+            require_edit(actor, current.asset.area_code)
             raise denied(gettext_noop("The village records its own resolution."))
-        if not (resolution or current.resolution).strip():
-            raise field_error("resolution", gettext_noop("Name the village meeting's resolution."))
-    elif not can_approve(actor, current.asset.area_code, level):
         raise denied(gettext_noop("This step needs an approver at the next level."))
+    if level is None and not (resolution or current.resolution).strip():
+        raise field_error("resolution", gettext_noop("Name the village meeting's resolution."))
     values: dict[str, object] = {"status": new_status}
     if resolution:
         values["resolution"] = resolution

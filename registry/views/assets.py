@@ -21,8 +21,6 @@ from registry.choices import (
     AreaLevel,
     AssetStatus,
     BenefitLink,
-    DisposalStatus,
-    PlanStatus,
 )
 from registry.errors import ConflictError, bilingual
 from registry.filtersets import AssetFilterSet
@@ -32,11 +30,12 @@ from registry.forms import (
     DisposalDecisionForm,
     PlanAdvanceForm,
 )
-from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan
+from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan, User
 from registry.models.parties import mask_phone
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
-from registry.services.disposal import levels_needed
+from registry.services.disposal import disposal_can_decide, disposal_pending_level
+from registry.services.income import plan_can_advance
 from registry.views.base import acting_user, apply_service_errors
 
 
@@ -101,18 +100,18 @@ class AssetDetailView(TemplateView):
             )
         )
         level = scope_level(user)
-        plan_rows = [(plan, _plan_step_allowed(user, asset, plan, level)) for plan in plans]
-        disposal_rows = []
-        for request in disposals:
-            done = {a.level for a in request.approvals.all()}
-            pending = [lv for lv in levels_needed(request) if lv not in done]
-            can_decide = (
-                request.status == DisposalStatus.REQUESTED
-                and bool(pending)
-                and level == pending[0]
-                and can_approve(user, asset.area_code, pending[0])
+        actor = user if isinstance(user, User) else None
+        plan_rows = [
+            (plan, actor is not None and plan_can_advance(actor=actor, plan=plan)) for plan in plans
+        ]
+        disposal_rows = [
+            (
+                request,
+                disposal_pending_level(request),
+                actor is not None and disposal_can_decide(actor=actor, request=request),
             )
-            disposal_rows.append((request, pending[0] if pending else None, can_decide))
+            for request in disposals
+        ]
         editable = can_edit(user, asset.area_code) and asset.status != AssetStatus.DISPOSED
         township = asset.area.parent if asset.area.level == AreaLevel.VILLAGE else asset.area
         context.update(
@@ -148,16 +147,6 @@ def _geojson(geom: Any) -> dict[str, Any] | None:
         return None
     result: dict[str, Any] = json.loads(geom.transform(4326, clone=True).geojson)
     return result
-
-
-def _plan_step_allowed(user: Any, asset: Asset, plan: DistributionPlan, level: Any) -> bool:
-    if plan.status == PlanStatus.DRAFT:
-        return level == ApprovalLevel.VILLAGE and can_edit(user, asset.area_code)
-    if plan.status == PlanStatus.VILLAGE_RESOLVED:
-        return can_approve(user, asset.area_code, ApprovalLevel.TOWNSHIP)
-    if plan.status == PlanStatus.TOWNSHIP_REVIEWED:
-        return can_approve(user, asset.area_code, ApprovalLevel.COUNTY)
-    return False
 
 
 class AssetFormView(TemplateView):
@@ -346,8 +335,12 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         or selectors.asset_get(user=request.user, code=attachment.asset.code) is None
     ):
         raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
     response = FileResponse(
-        attachment.file.open("rb"),
+        handle,
         content_type=attachment.content_type,
         filename=attachment.original_name,
     )

@@ -165,3 +165,33 @@ def test_village_notice_sheet_lists_duties(client, village_clerk, county_manager
     page = client.get(reverse("registry:notice_sheet", args=["500101151200"])).content.decode()
     assert asset.code in page and "王国华" in page and "每月巡查一次" in page
     assert f"公示日期：{datetime.date.today().year}年" in page
+
+
+def test_a_photo_missing_from_disk_is_a_404_not_a_500(client, village_clerk):
+    asset = asset_register(actor=village_clerk, data=asset_input())
+    log = maintenance_log_add(
+        actor=village_clerk, asset=asset, kind="inspection", performed_on=datetime.date.today(),
+        result="normal", photos=[SimpleUploadedFile("a.jpg", JPEG)], cost=Decimal(0),
+    )  # fmt: skip
+    attachment = log.attachments.get()
+    attachment.file.storage.delete(attachment.file.name)
+    client.force_login(village_clerk)
+    assert client.get(reverse("registry:attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_decision_buttons_follow_the_service_rules(client, village_clerk, township_manager):
+    from registry.services.assets import asset_approve_registration
+    from registry.services.disposal import disposal_request
+
+    asset = asset_approve_registration(
+        actor=township_manager, asset=asset_register(actor=village_clerk, data=asset_input())
+    )
+    disposal_request(
+        actor=village_clerk, asset=asset, reason="disaster", method="scrap",
+        book_value=Decimal(1000), explanation="损毁",
+    )  # fmt: skip
+    url = reverse("registry:asset_detail", args=[asset.code])
+    client.force_login(village_clerk)
+    assert client.get(url).context["disposal_rows"][0][2] is False
+    client.force_login(township_manager)
+    assert client.get(url).context["disposal_rows"][0][1:] == ("township", True)
