@@ -19,7 +19,10 @@ run:
 	@bash scripts/setup.sh run
 	@$(PY) manage.py load_demo_county --if-empty
 	@echo "==> Serving http://$(HOST):$(PORT)  (demo accounts: see README; Ctrl-C stops)"
-	@$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@# The background worker (imports) runs beside the web server and stops with it.
+	@$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test:
 	@bash scripts/setup.sh test

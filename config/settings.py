@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "django_tasks",
+    "django_tasks_db",
     "registry",
     "gis",
 ]
@@ -169,7 +171,30 @@ CACHES = {
         "TIMEOUT": 7 * 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 200_000},
     },
+    # Progress of running jobs, shared by the worker and the web processes; kept out of the
+    # database so that a job writing inside one long transaction can still report it.
+    "jobs": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("JOBS_CACHE_DIR", str(BASE_DIR / "var" / "cache" / "jobs")),
+        "TIMEOUT": 24 * 3600,
+    },
 }
+
+# --- background jobs ----------------------------------------------------------------------------
+# Jobs (imports) are rows in the database; `manage.py db_worker` (started by `make run`) runs
+# them in its own process, so a job survives a restart of the web server.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": [],
+    }
+}
+
+# --- imports ------------------------------------------------------------------------------------
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+# Uploads above this size go to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,10 @@
-"""Derived spatial tables that serve the map. They are caches of registry data, rebuilt or kept
-in step by database triggers (see the migrations), never edited by people."""
+"""Tables of the spatial services: derived tables that serve the map (caches of registry data,
+rebuilt or kept in step by database triggers, never edited by people) and the log of imports."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from registry.history import protect_delete
 
 
 class AssetCell(models.Model):
@@ -44,3 +47,48 @@ class TileVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.version)
+
+
+class AssetImport(models.Model):
+    """One uploaded ledger file and what became of it: checked (with its counts and problems),
+    then committed or not. Jobs (a background worker) fill in the progress and the outcome;
+    the asset rows an import writes carry its user and number in their history."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        CHECKING = "checking", _("checking")
+        CHECKED = "checked", _("checked")
+        COMMITTING = "committing", _("importing")
+        COMMITTED = "committed", _("imported")
+        REJECTED = "rejected", _("refused")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        "registry.User", verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    size = models.BigIntegerField(_("size (bytes)"))
+    gcj02 = models.BooleanField(_("positions in GCJ-02 (phone map apps)"), default=False)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default="queued")
+    commit_requested = models.BooleanField(default=False)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    outcome = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("asset import")
+        verbose_name_plural = _("asset imports")
+        ordering = ["-created_at"]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+    @property
+    def busy(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.CHECKING, self.State.COMMITTING}

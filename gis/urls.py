@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gis import views
+from gis import import_views, views
 
 app_name = "gis"
 
@@ -13,4 +13,12 @@ urlpatterns = [
     path("gis/assets/search.json", views.asset_search, name="asset_search"),
     path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
     path("gis/assets/export.<str:fmt>", views.asset_export, name="asset_export"),
+    path("gis/imports/", import_views.import_list, name="import_list"),
+    path("gis/imports/template.xlsx", import_views.import_template, name="import_template"),
+    path("gis/imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("gis/imports/<int:pk>.json", import_views.import_status, name="import_status"),
+    path("gis/imports/<int:pk>/commit", import_views.import_commit, name="import_commit"),
+    path(
+        "gis/imports/<int:pk>/problems.xlsx", import_views.import_problems, name="import_problems"
+    ),
 ]

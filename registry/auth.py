@@ -12,5 +12,10 @@ from registry.models import User
 
 class AreaModelBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
-        user = User._default_manager.select_related("area").defer("area__boundary").filter(pk=user_id).first()
+        user = (
+            User._default_manager.select_related("area")
+            .defer("area__boundary")
+            .filter(pk=user_id)
+            .first()
+        )
         return user if user is not None and self.user_can_authenticate(user) else None

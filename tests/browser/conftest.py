@@ -53,6 +53,8 @@ def live_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: igno
         "DEBUG": "0",
         "SECRET_KEY": "browser-test-key",
         "DB_CONN_MAX_AGE": "0",
+        "MEDIA_ROOT": str(ROOT / "test-results" / "media"),
+        "JOBS_CACHE_DIR": str(ROOT / "test-results" / "jobs-cache"),
     }
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log = open(ROOT / "test-results" / "server.log", "w")  # noqa: SIM115
@@ -61,6 +63,15 @@ def live_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: igno
         cwd=ROOT,
         env=env,
         stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    # The background worker, as `make run` starts it beside the web server.
+    worker_log = open(ROOT / "test-results" / "worker.log", "w")  # noqa: SIM115
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -72,14 +83,17 @@ def live_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: igno
         except OSError as exc:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
+                worker.kill()
                 raise RuntimeError(
                     "test server did not start; see test-results/server.log"
                 ) from exc
             time.sleep(0.3)
     yield url
-    server.terminate()
-    server.wait(timeout=20)
+    for process in (server, worker):
+        process.terminate()
+        process.wait(timeout=20)
     log.close()
+    worker_log.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,275 @@
+"""Pages of the ledger import: upload, follow the check, see the preview, commit.
+
+The web request stores the file and queues a job; the worker (gis.jobs) checks or commits it
+and the page polls its progress. Only people who may edit assets import, and each sees their
+own imports.
+"""
+
+import io
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import xlsxwriter
+from django import forms
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from gis import importers, jobs
+from gis.exporters import LABELS
+from gis.models import AssetImport
+from registry.choices import AreaLevel
+from registry.models import AdminArea, User
+from registry.scoping import EDITOR_ROLES, visible_to
+
+ACCEPTED = ".xlsx,.csv,.zip,.gpkg,.geojson,.json"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Ledger file"),
+        help_text=gettext_lazy(
+            "Excel (.xlsx, from the template or an export), CSV, zipped Shapefile, GeoPackage"
+            " or GeoJSON."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED}),
+    )
+    gcj02 = forms.BooleanField(
+        label=gettext_lazy("Positions were taken with a phone map app (GCJ-02)"),
+        help_text=gettext_lazy("They are converted to CGCS2000; GCJ-02 values are not stored."),
+        required=False,
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; at most %(limit)s MB can be imported at once.")
+                % {
+                    "size": upload.size // 1_000_000,
+                    "limit": settings.IMPORT_MAX_BYTES // 1_000_000,
+                }
+            )
+        if upload.size == 0:
+            raise forms.ValidationError(_("The file is empty."))
+        return upload
+
+
+def _editor(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User) or not (user.is_superuser or user.role in EDITOR_ROLES):
+        raise PermissionDenied(_("Only people who keep the asset register can import."))
+    return user
+
+
+def _own(request: HttpRequest, pk: int) -> AssetImport:
+    user = _editor(request)
+    item = get_object_or_404(AssetImport, pk=pk)
+    if item.user_id != user.pk and not user.is_superuser:
+        raise Http404
+    return item
+
+
+def import_list(request: HttpRequest) -> HttpResponse:
+    user = _editor(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with transaction.atomic():
+            item = AssetImport(
+                user=user,
+                original_name=Path(upload.name).name[:200],
+                size=upload.size,
+                gcj02=form.cleaned_data["gcj02"],
+            )
+            item.file.save(Path(upload.name).name[-80:], upload, save=False)
+            item.save()
+            jobs.start_check(item)
+        return redirect("gis:import_detail", pk=item.pk)
+    recent = AssetImport.objects.filter(user=user)[:20]
+    return render(request, "gis/import_list.html", {"form": form, "imports": recent})
+
+
+def _status(item: AssetImport) -> dict[str, Any]:
+    done = jobs.rows_done(item)
+    finished = item.state in {AssetImport.State.CHECKED, AssetImport.State.COMMITTED}
+    percent = 100 if finished else min(99, done * 100 // item.rows_total) if item.rows_total else 0
+    return {
+        "state": item.state,
+        "state_label": item.get_state_display(),
+        "busy": item.busy,
+        "rows_done": done,
+        "rows_total": item.rows_total,
+        "percent": percent,
+    }
+
+
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _own(request, pk)
+    outcome = item.outcome or {}
+    can_commit = (
+        item.state == AssetImport.State.CHECKED
+        and outcome.get("errors") == 0
+        and (outcome.get("create", 0) + outcome.get("update", 0)) > 0
+    )
+    return render(
+        request,
+        "gis/import_detail.html",
+        {"item": item, "outcome": outcome, "status": _status(item), "can_commit": can_commit},
+    )
+
+
+@require_GET
+def import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(_status(_own(request, pk)))
+
+
+@require_POST
+def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    with transaction.atomic():
+        item = _own(request, pk)
+        item = AssetImport.objects.select_for_update().get(pk=item.pk)
+        outcome = item.outcome or {}
+        if item.state != AssetImport.State.CHECKED or outcome.get("errors") != 0:
+            return render(
+                request,
+                "gis/import_detail.html",
+                {
+                    "item": item,
+                    "outcome": outcome,
+                    "status": _status(item),
+                    "can_commit": False,
+                    "refused": _("This file cannot be imported in its present state."),
+                },
+                status=409,
+            )
+        item.state = AssetImport.State.QUEUED
+        item.commit_requested = True
+        item.save(update_fields=["state", "commit_requested"])
+        jobs.start_commit(item)
+    return redirect("gis:import_detail", pk=item.pk)
+
+
+@require_GET
+def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _own(request, pk)
+    try:
+        data = importers.problems_workbook(
+            Path(item.file.path), item.user, gcj02=item.gcj02
+        ).getvalue()
+    except importers.ImportRefused as exc:
+        return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        data,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stem = Path(item.original_name).stem[:60] or "import"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"problems-{item.pk}.xlsx\"; filename*=UTF-8''{quote(stem)}"
+        f"-problems.xlsx"
+    )
+    return response
+
+
+# --- the template ----------------------------------------------------------------------------
+
+TEMPLATE_COLUMNS = [
+    (
+        "code",
+        gettext_lazy(
+            "Empty: a new asset. Filled: changes that asset; empty cells keep its values."
+        ),
+    ),
+    ("name", gettext_lazy("Required for a new asset.")),
+    ("asset_class", gettext_lazy("Required. Choose from the list.")),
+    ("subtype", gettext_lazy("Required. Must belong to the class.")),
+    ("form", gettext_lazy("Optional; fixed asset when empty.")),
+    ("township", gettext_lazy("Name, if you do not give the area code.")),
+    ("village", gettext_lazy("Name, if you do not give the area code; empty for a township.")),
+    ("area_code", gettext_lazy("12-digit statistical code (sheet 区划代码).")),
+    ("original_value", gettext_lazy("Required. Yuan, up to 2 decimals.")),
+    ("quantity", gettext_lazy("Required. Up to 3 decimals.")),
+    ("unit", gettext_lazy("Required, e.g. 座, 公里, 头.")),
+    ("formed_on", gettext_lazy("Required. 2021-05-03; from 2012 on.")),
+    ("beneficiary_households", gettext_lazy("Whole number.")),
+    ("beneficiary_persons", gettext_lazy("Whole number.")),
+    ("beneficiary_exited_households", gettext_lazy("Not more than the beneficiary households.")),
+    ("beneficiary_monitored_households", gettext_lazy("Not more than the beneficiary households.")),
+    ("booked", gettext_lazy("是 or 否.")),
+    ("address", gettext_lazy("Optional.")),
+    ("lon", gettext_lazy("Optional. Longitude (CGCS2000), or use X/Y instead.")),
+    ("lat", gettext_lazy("Optional. Latitude (CGCS2000).")),
+]
+
+
+@require_GET
+def import_template(request: HttpRequest) -> FileResponse:
+    """An empty ledger with the import's columns, drop-down lists, notes and the area codes."""
+    user = _editor(request)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True})
+    required = book.add_format(
+        {"bold": True, "bg_color": "#FCE4D6", "border": 1, "text_wrap": True}
+    )
+    text = book.add_format({"num_format": "@"})
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet = book.add_worksheet("资产台账")
+    lists = book.add_worksheet("选项")
+    for col, key in enumerate(("asset_class", "subtype", "form")):
+        lists.write(0, col, importers.HEADERS[key], head)
+        for row, label in enumerate(LABELS[key].values(), start=1):
+            lists.write_string(row, col, str(label))
+    lists.write(0, 3, importers.HEADERS["booked"], head)
+    lists.write_column(1, 3, ["是", "否"])
+    for col, (key, note) in enumerate(TEMPLATE_COLUMNS):
+        style = required if key in importers.REQUIRED_FOR_NEW else head
+        sheet.write_string(0, col, importers.HEADERS[key], style)
+        sheet.write_comment(0, col, str(note), {"x_scale": 2})
+        sheet.set_column(col, col, 16, text if key in {"code", "area_code"} else None)
+        if key == "formed_on":
+            sheet.set_column(col, col, 14, date)
+        source = {"asset_class": 0, "subtype": 1, "form": 2, "booked": 3}.get(key)
+        if source is not None:
+            count = 2 if key == "booked" else len(LABELS[key])
+            letter = "ABCD"[source]
+            sheet.data_validation(
+                1,
+                col,
+                50000,
+                col,
+                {"validate": "list", "source": f"=选项!${letter}$2:${letter}${count + 1}"},
+            )
+    sheet.freeze_panes(1, 0)
+    areas = book.add_worksheet("区划代码")
+    areas.write_row(0, 0, ["区划代码", "乡镇（街道）", "村（社区）"], head)
+    areas.set_column(0, 0, 16, text)
+    areas.set_column(1, 2, 18)
+    visible = visible_to(
+        user, AdminArea.objects.exclude(level=AreaLevel.COUNTY).select_related("parent")
+    ).order_by("code")
+    for row, area in enumerate(visible, start=1):
+        is_village = area.level == AreaLevel.VILLAGE
+        township = area.parent.name if is_village and area.parent else area.name
+        areas.write_string(row, 0, area.code)
+        areas.write_row(row, 1, [township, area.name if is_village else ""])
+    notes = book.add_worksheet("填写说明")
+    notes.set_column(0, 0, 24)
+    notes.set_column(1, 1, 90)
+    notes.write_row(0, 0, ["列 / Column", "说明 / How to fill in"], head)
+    for row, (key, note) in enumerate(TEMPLATE_COLUMNS, start=1):
+        notes.write_row(row, 0, [importers.HEADERS[key], str(note)])
+    book.close()
+    response = FileResponse(
+        io.BytesIO(out.getvalue()),
+        as_attachment=True,
+        filename="资产台账导入模板.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    return response
