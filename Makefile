@@ -5,13 +5,14 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PY := .venv/bin/python
 
-.PHONY: run test bench bench-exports lint db-start db-stop psql help
+.PHONY: run test bench bench-exports bench-imports lint db-start db-stop psql help
 
 help:
 	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT)"
 	@echo "make test  - set up everything, then ruff, mypy, import rules, migrations check, pytest"
 	@echo "make bench - tile benchmark on 1,000,000 assets in a separate database (BENCH_ARGS=...)"
 	@echo "make bench-exports - exports of the same database against ogr2ogr and COPY"
+	@echo "make bench-imports - a 100,000-row Excel ledger imported into the same database"
 
 # Local use: debug mode unless the caller says otherwise.
 run: export DEBUG ?= 1
@@ -35,6 +36,10 @@ bench:
 bench-exports:
 	@bash scripts/setup.sh test
 	@.venv/bin/python bench/exports.py $(BENCH_ARGS)
+
+bench-imports:
+	@bash scripts/setup.sh test
+	@.venv/bin/python bench/imports.py $(BENCH_ARGS)
 
 lint:
 	@bash scripts/check.sh lint

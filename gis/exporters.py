@@ -266,11 +266,18 @@ def write_xlsx(
     money = book.add_format({"num_format": "#,##0.00"})
     sheet = book.add_worksheet("资产台账")
     sheet.freeze_panes(1, 2)
+    widths = {"code": 18, "name": 24, "owner_names": 22, "maintainer_name": 20, "subtype": 16,
+              "fund_era": 24, "village": 20, "form": 14}  # fmt: skip
     for i, column in enumerate(COLUMNS):
         sheet.write_string(0, i, column.header, head)
-        sheet.set_column(
-            i, i, 22 if column.key in {"name", "owner_names", "maintainer_name"} else 14
-        )
+        sheet.set_column(i, i, widths.get(column.key, 12))
+    # Printed (or converted to PDF) as the county ledger is filed: A3 landscape, all columns
+    # on one page width, the header row on every page, page numbers in the footer.
+    sheet.set_paper(8)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_footer("&C第 &P 页，共 &N 页")
     count = 0
     total = Decimal(0)
     value_col = next(i for i, c in enumerate(COLUMNS) if c.key == "original_value")

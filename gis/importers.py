@@ -34,7 +34,6 @@ import pyogrio
 import shapely
 import xlsxwriter
 from django.conf import settings
-from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -1103,6 +1102,11 @@ class _Writer:
         if any(action == "error" for _r, action, _v in checked) or self.failed:
             self.failed = True  # keep reading to report every problem; write nothing more
             return
+        # COPY and execute_values go around Django's cursor, where pghistory attaches the
+        # context (user, import) that the history triggers record; one statement through it
+        # sets that context for the rest of the transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("DO $$ BEGIN END $$")
         creates = [(row, v) for row, action, v in checked if action == "create"]
         updates = [(row, v) for row, action, v in checked if action == "update"]
         if creates:
@@ -1129,24 +1133,33 @@ class _Writer:
         return f"{prefix}{serial:05d}"
 
     def _create(self, creates: list[tuple[Row, dict]]) -> None:
-        objects = []
+        """New assets with COPY: the model supplies defaults, PostgreSQL's triggers record
+        history and map cells exactly as for any other insert."""
+        now = timezone.now()
+        fields = [f for f in Asset._meta.concrete_fields if not f.primary_key and not f.generated]
+        buffer = io.StringIO()
         for row, values in creates:
             area = self.areas[values["area_id"]]
-            fields = {k: v for k, v in values.items() if k in COMPARED and v is not None}
-            objects.append(
-                Asset(
-                    **fields,
-                    code=self._code(
-                        area.county_code, values["formed_on"].year, values["asset_class"]
-                    ),
-                    fund_era=fund_era_for(values["formed_on"]),
-                    area_code=area.code,
-                    county_code=area.county_code,
-                    status=self.status,
-                    geom=_geos(row.geom),
-                )
+            asset = Asset(
+                **{k: v for k, v in values.items() if k in COMPARED and v is not None},
+                code=self._code(area.county_code, values["formed_on"].year, values["asset_class"]),
+                fund_era=fund_era_for(values["formed_on"]),
+                area_code=area.code,
+                county_code=area.county_code,
+                status=self.status,
+                created_at=now,
+                updated_at=now,
             )
-        Asset.objects.bulk_create(objects, batch_size=1000)
+            cells = [_copy_value(getattr(asset, f.attname)) for f in fields if f.name != "geom"]
+            geom = "\\N"
+            if row.geom is not None:
+                geom = shapely.to_wkb(shapely.set_srid(row.geom, 4490), hex=True, include_srid=True)
+            buffer.write("\t".join([*cells, geom]) + "\n")
+        buffer.seek(0)
+        columns = [f.column for f in fields if f.name != "geom"] + ["geom"]
+        table = Asset._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
 
     def _update(self, updates: list[tuple[Row, dict]]) -> None:
         columns = [k for k in COMPARED if k != "area_id"]
@@ -1192,12 +1205,18 @@ class _Writer:
             execute_values(cursor.cursor, sql, rows, page_size=1000)
 
 
-def _geos(geom: Any) -> GEOSGeometry | None:
-    if geom is None:
-        return None
-    value = GEOSGeometry(memoryview(shapely.to_wkb(geom)))
-    value.srid = 4490
-    return value
+def _copy_value(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, list):
+        return "{" + ",".join(value) + "}"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def problems_workbook(path: Path, actor: User, *, gcj02: bool = False) -> io.BytesIO:

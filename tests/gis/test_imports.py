@@ -140,10 +140,18 @@ def test_template_rows_register_new_assets_and_coded_rows_change_them(
     assert (target.name, target.original_value) == ("改过名字的资产", Decimal("1234.50"))
     assert target.version >= 2
     # Attributable: the history names the importing user and the import.
-    event = pghistory.models.Events.objects.filter(
-        pgh_obj_model="registry.Asset", pgh_obj_id=str(target.pk), pgh_label="update"
-    ).latest("pgh_created_at")
-    assert event.pgh_context["user"] == county_manager.pk
+    event = pghistory.models.Events.objects.get(
+        pgh_obj_model="registry.Asset",
+        pgh_obj_id=str(target.pk),
+        pgh_label="update",
+        pgh_data__name="改过名字的资产",
+    )
+    assert event.pgh_context.get("user") == county_manager.pk, event.pgh_context
+    created = pghistory.models.Events.objects.get(
+        pgh_obj_model="registry.Asset", pgh_obj_id=str(greenhouse.pk), pgh_label="insert"
+    )
+    assert created.pgh_context["user"] == county_manager.pk
+    assert created.pgh_context["command"] == "test import"
     assert event.pgh_context["command"] == "test import"
 
 
