@@ -13,6 +13,7 @@ Run: make bench-imports   (or: .venv/bin/python bench/imports.py [--rows N])
 """
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -49,9 +50,7 @@ def write_ledger(path: Path, rows: int) -> None:
     from registry.models import AdminArea
 
     villages = list(
-        AdminArea.objects.filter(level="village", point__isnull=False).values_list(
-            "code", "point"
-        )
+        AdminArea.objects.filter(level="village", point__isnull=False).values_list("code", "point")
     )
     subtypes = [("公益性", "道路", "公里"), ("经营性", "村级光伏电站", "座"),
                 ("到户类", "牲畜和种苗", "头"), ("公益性", "供水饮水", "处")]  # fmt: skip
@@ -72,7 +71,9 @@ def write_ledger(path: Path, rows: int) -> None:
             "original_value": round(rng.uniform(1_000, 2_000_000), 2),
             "quantity": rng.randint(1, 50),
             "unit": unit,
-            "formed_on": f"{rng.randint(2016, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            "formed_on": datetime.date(
+                rng.randint(2016, 2025), rng.randint(1, 12), rng.randint(1, 28)
+            ).isoformat(),
             "beneficiary_households": households,
             "beneficiary_persons": households * 3,
             "beneficiary_exited_households": households // 3,

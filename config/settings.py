@@ -190,6 +190,9 @@ TASKS = {
     }
 }
 
+# Exports of more rows than this are written by the worker instead of inside the request.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "20000"))
+
 # --- imports ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))

@@ -15,7 +15,7 @@ import itertools
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,24 @@ from registry.choices import AssetClass, AssetForm, AssetStatus, AssetSubtype, F
 from registry.models import Asset
 
 BATCH = 5000
+Progress = Callable[[int], None]
+
+
+class _Ticker:
+    """Counts rows written and tells ``progress`` (rows so far) once per batch."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.rows = 0
+        self.reported = 0
+
+    def tick(self, rows: int = 1) -> None:
+        self.rows += rows
+        if self.progress is not None and self.rows - self.reported >= BATCH:
+            self.reported = self.rows
+            self.progress(self.rows)
+
+
 FORMULA_START = ("=", "+", "-", "@")
 EXCEL_MAX_ROWS = 1_048_575
 
@@ -91,6 +109,13 @@ LABELS = {
     "fund_era": dict(FundEra.choices),
     "status": dict(AssetStatus.choices),
 }
+FORMAT_LABELS = [
+    ("xlsx", "Excel"),
+    ("csv", "CSV"),
+    ("geojson", "GeoJSON"),
+    ("gpkg", "GeoPackage"),
+    ("shp", "Shapefile"),
+]
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
@@ -257,7 +282,12 @@ def _write_history(book: Any, head: Any, assets: QuerySet[Asset]) -> int:
 
 
 def write_xlsx(
-    assets: QuerySet[Asset], path: Path, *, meta: dict[str, str], history: bool = False
+    assets: QuerySet[Asset],
+    path: Path,
+    *,
+    meta: dict[str, str],
+    history: bool = False,
+    ticker: _Ticker | None = None,
 ) -> int:
     """The county ledger sheet with a totals row, a sheet that lets the file be reconciled and,
     on request, the change history of every exported asset."""
@@ -286,6 +316,8 @@ def write_xlsx(
         if count >= EXCEL_MAX_ROWS - 1:
             break
         count += 1
+        if ticker is not None:
+            ticker.tick()
         total += row[value_col] or 0
         for i, value in enumerate(row):
             if value is None or value == "":
@@ -321,7 +353,9 @@ def write_xlsx(
     return count
 
 
-def write_geojson(assets: QuerySet[Asset], out: io.TextIOBase) -> int:
+def write_geojson(
+    assets: QuerySet[Asset], out: io.TextIOBase, ticker: _Ticker | None = None
+) -> int:
     """RFC 7946: WGS84 numbers (CGCS2000 coordinates are the same to well under a metre)."""
     from django.contrib.gis.geos import GEOSGeometry
 
@@ -334,12 +368,14 @@ def write_geojson(assets: QuerySet[Asset], out: io.TextIOBase) -> int:
         out.write(("," if count else "") + '{"type":"Feature","geometry":' + geometry)
         out.write(',"properties":' + json.dumps(props, ensure_ascii=False) + "}")
         count += 1
+        if ticker is not None:
+            ticker.tick()
     out.write("]}")
     return count
 
 
 def _arrow_batches(
-    assets: QuerySet[Asset], *, shapefile: bool
+    assets: QuerySet[Asset], *, shapefile: bool, ticker: _Ticker | None = None
 ) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     names = [c.shp if shapefile else c.key for c in COLUMNS]
     types = {"number": pa.float64(), "int": pa.int64()}
@@ -362,6 +398,8 @@ def _arrow_batches(
             columns = [list(values) for values in zip(*chunk, strict=True)]
             for i, convert in converters.items():
                 columns[i] = [None if v is None else convert(v) for v in columns[i]]
+            if ticker is not None:
+                ticker.tick(len(chunk))
             yield pa.RecordBatch.from_arrays(
                 [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
                 schema=schema,
@@ -370,11 +408,13 @@ def _arrow_batches(
     return schema, batches()
 
 
-def write_vector(assets: QuerySet[Asset], path: Path, *, driver: str) -> None:
+def write_vector(
+    assets: QuerySet[Asset], path: Path, *, driver: str, ticker: _Ticker | None = None
+) -> None:
     """GeoPackage or Shapefile, streamed to GDAL in one call (PERFORMANCE.md: one write_arrow
     fed by a RecordBatchReader is 2x faster than appending batch by batch)."""
     shapefile = driver == "ESRI Shapefile"
-    schema, batches = _arrow_batches(assets, shapefile=shapefile)
+    schema, batches = _arrow_batches(assets, shapefile=shapefile, ticker=ticker)
     reader = pa.RecordBatchReader.from_batches(schema, batches)
     options: dict[str, Any] = {"ENCODING": "UTF-8"} if shapefile else {}
     dataset_options = {} if shapefile else {"VERSION": "1.2"}  # old QGIS/GDAL read 1.2 silently
@@ -391,10 +431,29 @@ def write_vector(assets: QuerySet[Asset], path: Path, *, driver: str) -> None:
     )
 
 
+def meta_for(user: Any, query: Any, filterset: Any) -> dict[str, str]:
+    """What the statement sheet says about an export: when, who, with which filters."""
+    from urllib.parse import urlencode
+
+    used = {k: v for k, v in query.items() if v and k in filterset.filters}
+    return {
+        "time": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "user": f"{user.get_username()} ({getattr(user, 'role', '')})",
+        "filters": urlencode(used),
+    }
+
+
 def export(
-    assets: QuerySet[Asset], fmt: str, *, meta: dict[str, str], history: bool = False
+    assets: QuerySet[Asset],
+    fmt: str,
+    *,
+    meta: dict[str, str],
+    history: bool = False,
+    progress: Progress | None = None,
 ) -> Path:
-    """Write ``assets`` in format ``fmt`` to a temporary file and return its path."""
+    """Write ``assets`` in format ``fmt`` to a temporary file and return its path;
+    ``progress`` hears the number of rows written so far, batch by batch."""
+    ticker = _Ticker(progress)
     folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     if fmt == "csv":
@@ -403,14 +462,14 @@ def export(
             write_csv(assets, fh)
     elif fmt == "xlsx":
         path = folder / f"assets-{stamp}.xlsx"
-        write_xlsx(assets, path, meta=meta, history=history)
+        write_xlsx(assets, path, meta=meta, history=history, ticker=ticker)
     elif fmt == "geojson":
         path = folder / f"assets-{stamp}.geojson"
         with open(path, "w", encoding="utf-8") as fh:
-            write_geojson(assets, fh)
+            write_geojson(assets, fh, ticker)
     elif fmt == "gpkg":
         path = folder / f"assets-{stamp}.gpkg"
-        write_vector(assets, path, driver="GPKG")
+        write_vector(assets, path, driver="GPKG", ticker=ticker)
     elif fmt == "shp":
         # A Shapefile holds one geometry type: points (and assets without geometry), lines and
         # polygons go to three files, with the field-name mapping beside them.
@@ -424,7 +483,7 @@ def export(
         }
         for name, part in parts.items():
             if part.exists():
-                write_vector(part, shp_dir / f"{name}.shp", driver="ESRI Shapefile")
+                write_vector(part, shp_dir / f"{name}.shp", driver="ESRI Shapefile", ticker=ticker)
         path = folder / f"assets-{stamp}-shp.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for part_file in sorted(shp_dir.iterdir()):

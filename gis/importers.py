@@ -1142,11 +1142,12 @@ class _Writer:
         row overrides what the file states; PostgreSQL's triggers record history and map cells
         exactly as for any other insert."""
         now = timezone.now()
-        fields = [
-            f.attname
+        concrete = [
+            f
             for f in Asset._meta.concrete_fields
             if not f.primary_key and not f.generated and f.name != "geom"
         ]
+        fields = [f.attname for f in concrete]
         template = Asset(status=self.status, created_at=now, updated_at=now)
         defaults = {name: _copy_value(getattr(template, name)) for name in fields}
         stated = [k for k in COMPARED if k in defaults]
@@ -1168,8 +1169,7 @@ class _Writer:
                 geom = shapely.to_wkb(shapely.set_srid(row.geom, 4490), hex=True, include_srid=True)
             buffer.write("\t".join([*line.values(), geom]) + "\n")
         buffer.seek(0)
-        columns = [Asset._meta.get_field(n.removesuffix("_id") if n == "area_id" else n).column
-                   for n in fields] + ["geom"]  # fmt: skip
+        columns = [str(f.column) for f in concrete] + ["geom"]
         table = Asset._meta.db_table
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)

@@ -1,12 +1,13 @@
 """Background jobs (Django's tasks framework, database backend; `manage.py db_worker` runs them).
 
-An import is checked, and later committed, by the worker: the web request only stores the file
-and queues the job, so a big file never holds a web process and the job survives a restart of
-the web server. The job writes its progress and outcome on the AssetImport row, which the
-import page polls.
+An import is checked, and later committed, by the worker, and so is a big export: the web
+request only stores what was asked and queues the job, so a big file never holds a web process
+and the job survives a restart of the web server. The job writes its progress and outcome on
+its row (AssetImport, ExportJob), which the page polls.
 """
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from gis import importers
-from gis.models import AssetImport
+from gis.models import AssetImport, ExportJob
 from registry.errors import bilingual
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,13 @@ def start_commit(item: AssetImport) -> None:
     transaction.on_commit(lambda: commit_import.enqueue(item.pk))
 
 
-def progress_key(pk: int) -> str:
-    return f"import:{pk}:rows"
+def progress_key(pk: int, kind: str = "import") -> str:
+    return f"{kind}:{pk}:rows"
 
 
-def _progress(pk: int) -> Any:
+def _progress(pk: int, kind: str = "import") -> Any:
     def report(rows: int) -> None:
-        caches["jobs"].set(progress_key(pk), rows)
+        caches["jobs"].set(progress_key(pk, kind), rows)
 
     return report
 
@@ -48,6 +49,58 @@ def rows_done(item: AssetImport) -> int:
     if not item.busy:
         return item.rows_done
     return int(caches["jobs"].get(progress_key(item.pk)) or 0)
+
+
+def export_rows_done(job: ExportJob) -> int:
+    if not job.busy:
+        return job.rows_total if job.state == ExportJob.State.DONE else 0
+    return int(caches["jobs"].get(progress_key(job.pk, "export")) or 0)
+
+
+def start_export(job: ExportJob) -> None:
+    transaction.on_commit(lambda: run_export.enqueue(job.pk))
+
+
+@task()
+def run_export(pk: int) -> str:
+    """Write the export file with the filters and scope of the user who asked for it."""
+    from django.core.files import File
+    from django.http import QueryDict
+
+    from gis import exporters
+    from registry import selectors
+    from registry.filtersets import AssetFilterSet
+
+    job = ExportJob.objects.select_related("user", "user__area").get(pk=pk)
+    caches["jobs"].set(progress_key(pk, "export"), 0)
+    ExportJob.objects.filter(pk=pk).update(state=ExportJob.State.RUNNING)
+    query = QueryDict(mutable=True)
+    for key, values in job.params:
+        query.setlist(key, values)
+    try:
+        filterset = AssetFilterSet(query, queryset=selectors.asset_list(user=job.user))
+        if not filterset.is_valid():
+            raise ValueError(filterset.errors)
+        path = exporters.export(
+            filterset.qs,
+            job.fmt,
+            meta=exporters.meta_for(job.user, query, filterset),
+            history=job.history,
+            progress=_progress(pk, "export"),
+        )
+        with path.open("rb") as handle:
+            job.file.save(path.name, File(handle), save=False)
+        shutil.rmtree(path.parent, ignore_errors=True)
+    except Exception as exc:
+        log.exception("export %s failed", pk)
+        ExportJob.objects.filter(pk=pk).update(
+            state=ExportJob.State.FAILED, finished_at=timezone.now(), message=_failure(exc)
+        )
+        return "failed"
+    ExportJob.objects.filter(pk=pk).update(
+        state=ExportJob.State.DONE, file=job.file.name, finished_at=timezone.now()
+    )
+    return "done"
 
 
 def _estimate_rows(path: Path) -> int:
@@ -132,7 +185,7 @@ def _finish(pk: int, state: str, **values: Any) -> None:
 def _failure(exc: Exception) -> str:
     return bilingual(
         gettext_noop(
-            "The job stopped on an unexpected error (%(error)s). Nothing was imported; the"
+            "The job stopped on an unexpected error (%(error)s). Nothing was written; the"
             " administrator can find the details in the worker's log."
         ),
         error=type(exc).__name__,

@@ -92,3 +92,40 @@ class AssetImport(models.Model):
     @property
     def busy(self) -> bool:
         return self.state in {self.State.QUEUED, self.State.CHECKING, self.State.COMMITTING}
+
+
+class ExportJob(models.Model):
+    """An export too big to wait for: written by the worker, downloaded from its page. The
+    filters are stored as they were on screen and applied again with the user's scope."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("exporting")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        "registry.User", verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    fmt = models.CharField(_("format"), max_length=10)
+    params = models.JSONField(_("filters"), default=list, blank=True)
+    history = models.BooleanField(_("with change history"), default=False)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="queued")
+    rows_total = models.PositiveIntegerField(default=0)
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", max_length=300, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return f"{self.fmt} ({self.get_state_display()})"
+
+    @property
+    def busy(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.RUNNING}

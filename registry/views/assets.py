@@ -38,6 +38,10 @@ from registry.services.disposal import disposal_can_decide, disposal_pending_lev
 from registry.services.income import plan_can_advance
 from registry.views.base import acting_user, apply_service_errors
 
+# The formats gis.exporters writes (registry does not import gis; the URLs live there).
+EXPORT_FORMATS = [("xlsx", "Excel"), ("csv", "CSV"), ("geojson", "GeoJSON"),
+                  ("gpkg", "GeoPackage"), ("shp", "Shapefile")]  # fmt: skip
+
 
 class AssetListView(TemplateView):
     """All assets in the user's area, filtered and paged, in a fixed number of queries."""
@@ -61,13 +65,7 @@ class AssetListView(TemplateView):
             page_obj=page,
             query=query.urlencode(),
             can_register=top is not None and can_edit(user, top.code),
-            export_formats=[
-                ("xlsx", "Excel"),
-                ("csv", "CSV"),
-                ("geojson", "GeoJSON"),
-                ("gpkg", "GeoPackage"),
-                ("shp", "Shapefile"),
-            ],
+            export_formats=EXPORT_FORMATS,
         )
         return context
 

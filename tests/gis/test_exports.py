@@ -163,3 +163,44 @@ def test_excel_with_history_lists_every_version_with_its_author(client, auditor,
     assert [row[6] for row in mine] == ["向东村通组公路", "改过名的公路"]
     statement = dict(book["导出说明"].iter_rows(values_only=True))
     assert statement["历史记录（行）"] == str(len(history) - 1)
+
+
+def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
+    client, auditor, county_manager, register, settings, django_capture_on_commit_callbacks
+):
+    from gis.models import ExportJob
+    from tests.gis.test_imports import run_worker
+
+    settings.EXPORT_INLINE_MAX_ROWS = 10
+    client.force_login(auditor)
+    expected = asset_list(user=auditor).filter(asset_class="public").count()
+    assert expected > 10
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("gis:asset_export", args=["xlsx"]), {"asset_class": "public"})
+    job = ExportJob.objects.latest("created_at")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("gis:export_detail", args=[job.pk])
+    assert (job.state, job.rows_total, job.params) == (
+        "queued",
+        expected,
+        [["asset_class", ["public"]]],
+    )
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and 'data-testid="progress"' in page.content.decode()
+
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == "done", job.message
+    status = client.get(reverse("gis:export_status", args=[job.pk])).json()
+    assert status == {"state": "done", "busy": False, "rows_done": expected, "percent": 100}
+    download = client.get(reverse("gis:export_download", args=[job.pk]))
+    assert download.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    ledger = book["资产台账"]
+    assert ledger.max_row == expected + 2  # header and totals
+    assert {
+        row[2] for row in ledger.iter_rows(min_row=2, max_row=expected + 1, values_only=True)
+    } == {"公益性"}
+    # Someone else's export is not theirs to see.
+    client.force_login(county_manager)
+    assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404

@@ -1,4 +1,5 @@
-// Follows a running import job: updates the progress bar, reloads the page when it ends.
+// Follows a running background job (import or export): updates the progress bar, reloads
+// the page when the job ends.
 (function () {
   "use strict";
   const box = document.querySelector("[data-status-url]");
