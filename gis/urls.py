@@ -13,6 +13,7 @@ urlpatterns = [
     path("gis/assets/search.json", views.asset_search, name="asset_search"),
     path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
     path("gis/assets/export.<str:fmt>", views.asset_export, name="asset_export"),
+    path("gis/records/<str:kind>/export.<str:fmt>", views.record_export, name="record_export"),
     path("gis/exports/<int:pk>/", views.export_detail, name="export_detail"),
     path("gis/exports/<int:pk>.json", views.export_status, name="export_status"),
     path("gis/exports/<int:pk>/download", views.export_download, name="export_download"),

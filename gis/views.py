@@ -36,6 +36,7 @@ from registry import selectors
 from registry.choices import AssetClass, AssetStatus, AssetSubtype
 from registry.filtersets import AdminAreaFilterSet, AssetFilterSet
 from registry.models import AdminArea, Asset
+from registry.records import LISTS
 from registry.scoping import scope_prefix
 from registry.views.base import acting_user
 
@@ -405,3 +406,20 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
         filename=Path(job.file.name).name,
         content_type=content_type,
     )
+
+
+@require_GET
+def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase:
+    """A record list as a file, filtered exactly like the list and limited to the user's area."""
+    spec = LISTS.get(kind)
+    if spec is None or fmt not in {"xlsx", "csv"}:
+        raise Http404
+    filterset = spec.filterset(request.GET, acting_user(request))
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    meta = exporters.meta_for(request.user, request.GET, filterset)
+    path = exporters.export_records(spec, filterset.qs, fmt, meta=meta)
+    content_type, _extension = exporters.FORMATS[fmt]
+    handle = open(path, "rb")  # noqa: SIM115 - the response closes it
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)

@@ -324,7 +324,9 @@ def _records(
             record = OwnershipRecord(
                 asset=asset,
                 kind=OwnershipKind.CONFIRMATION,
-                effective_on=asset.formed_on + datetime.timedelta(days=rng.randint(30, 400)),
+                effective_on=min(
+                    asset.formed_on + datetime.timedelta(days=rng.randint(30, 400)), TODAY
+                ),
                 basis="万州区扶贫项目资产确权登记表",
                 certificate_no=f"WZQQ{asset.code[-9:]}",
                 registered_by=clerk,
@@ -348,7 +350,7 @@ def _records(
                     funding_source=rng.choice(["村集体经营收益", "公益性岗位", "县级管护资金"]),
                     inspection_interval_days=interval,
                     starts_on=starts,
-                    posted_on=starts + datetime.timedelta(days=7),
+                    posted_on=min(starts + datetime.timedelta(days=7), TODAY),
                     assigned_by=clerk,
                 )
             )

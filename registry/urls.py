@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import actions, areas, assets
+from registry.views import actions, areas, assets, records
 
 app_name = "registry"
 
@@ -13,6 +13,7 @@ urlpatterns = [
         name="notice_sheet",
     ),
     path("assets/", assets.AssetListView.as_view(), name="asset_list"),
+    path("records/<str:kind>/", records.RecordListView.as_view(), name="record_list"),
     path("assets/new/", assets.AssetFormView.as_view(), name="asset_create"),
     path("assets/<str:code>/", assets.AssetDetailView.as_view(), name="asset_detail"),
     path("assets/<str:code>/edit/", assets.AssetFormView.as_view(), name="asset_edit"),

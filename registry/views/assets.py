@@ -32,6 +32,7 @@ from registry.forms import (
 )
 from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan, User
 from registry.models.parties import mask_phone
+from registry.records import LISTS
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
 from registry.services.disposal import disposal_can_decide, disposal_pending_level
@@ -66,6 +67,7 @@ class AssetListView(TemplateView):
             query=query.urlencode(),
             can_register=top is not None and can_edit(user, top.code),
             export_formats=EXPORT_FORMATS,
+            lists=LISTS.values(),
         )
         return context
 
