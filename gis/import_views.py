@@ -18,13 +18,14 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from gis import importers, jobs
 from gis.exporters import LABELS
 from gis.models import AssetImport
 from registry.choices import AreaLevel
+from registry.errors import bilingual
 from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
 
@@ -50,14 +51,16 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                _("The file is %(size)s MB; at most %(limit)s MB can be imported at once.")
-                % {
-                    "size": upload.size // 1_000_000,
-                    "limit": settings.IMPORT_MAX_BYTES // 1_000_000,
-                }
+                bilingual(
+                    gettext_noop(
+                        "The file is %(size)s MB; at most %(limit)s MB can be imported at once."
+                    ),
+                    size=upload.size // 1_000_000,
+                    limit=settings.IMPORT_MAX_BYTES // 1_000_000,
+                )
             )
         if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."))
+            raise forms.ValidationError(bilingual(gettext_noop("The file is empty.")))
         return upload
 
 

@@ -429,7 +429,7 @@ def upload(client, path: Path, **extra: object) -> AssetImport:  # type: ignore[
     with path.open("rb") as handle:
         response = client.post(reverse("gis:import_list"), {"file": handle, **extra})
     assert response.status_code == 302, response.content[:500]
-    return AssetImport.objects.latest("created_at")
+    return AssetImport.objects.order_by("-pk").first()
 
 
 def run_worker() -> None:
@@ -514,3 +514,18 @@ def test_readers_cannot_import_and_others_cannot_see_an_import(
     item = upload(client, ledger(tmp_path, [new_row()]))
     client.force_login(township_manager)
     assert client.get(reverse("gis:import_detail", args=[item.pk])).status_code == 404
+
+
+def test_an_upload_over_the_size_limit_is_refused_on_the_form(
+    tmp_path, client, county_manager, settings
+):
+    settings.IMPORT_MAX_BYTES = 1000
+    client.force_login(county_manager)
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a" * 5000)
+    before = AssetImport.objects.count()
+    with path.open("rb") as handle:
+        response = client.post(reverse("gis:import_list"), {"file": handle})
+    assert response.status_code == 200
+    assert "MB" in response.content.decode() and " / " in response.content.decode()
+    assert AssetImport.objects.count() == before
