@@ -204,3 +204,12 @@ def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
     # Someone else's export is not theirs to see.
     client.force_login(county_manager)
     assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404
+
+
+def test_a_failing_gdal_writer_raises_instead_of_hanging(tmp_path, auditor, register):
+    from gis.exporters import write_vector
+
+    with pytest.raises(Exception, match="(?i)no such file|does not exist|cannot|failed"):
+        write_vector(
+            asset_list(user=auditor), tmp_path / "missing" / "x.gpkg", driver="GPKG"
+        )
