@@ -3,14 +3,17 @@ downloads the template, fills it, uploads it, follows the check, fixes a problem
 finds the new assets in the list."""
 
 import io
+import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
+from gis import importers
 from gis.import_views import TEMPLATE_COLUMNS
 from gis.importers import HEADERS
-from registry.models import AdminArea, Asset
+from registry.models import AdminArea, Asset, User
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -95,3 +98,18 @@ def test_manager_imports_a_ledger_from_the_template(page: Page, login, live_url)
     for name in names:
         expect(page.get_by_role("link", name=name)).to_be_visible()
     assert Asset.objects.filter(name__in=names, status="registered").count() == 2
+
+    # The server (outside any transaction) writes GeoPackages with GDAL's ogr2ogr; what it
+    # wrote opens in ogrinfo with CGCS2000 and imports again without changing anything.
+    with page.expect_download() as download:
+        page.get_by_test_id("export-gpkg").click()
+    gpkg = Path(download.value.path())
+    info = subprocess.run(
+        ["ogrinfo", "-so", "-al", str(gpkg)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Feature Count: 2" in info and 'ID["EPSG",4490]' in info
+    manager = User.objects.select_related("area").get(username="manager")
+    copy = gpkg.with_suffix(".gpkg")
+    copy.write_bytes(gpkg.read_bytes())
+    outcome = importers.preview(copy, manager)
+    assert (outcome.rows, outcome.unchanged, outcome.errors) == (2, 2, 0), outcome.problems

@@ -209,7 +209,5 @@ def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
 def test_a_failing_gdal_writer_raises_instead_of_hanging(tmp_path, auditor, register):
     from gis.exporters import write_vector
 
-    with pytest.raises(Exception, match="(?i)no such file|does not exist|cannot|failed"):
-        write_vector(
-            asset_list(user=auditor), tmp_path / "missing" / "x.gpkg", driver="GPKG"
-        )
+    with pytest.raises(Exception, match=r"(?i)no such file|does not exist|cannot|failed"):
+        write_vector(asset_list(user=auditor), tmp_path / "missing" / "x.gpkg", driver="GPKG")
