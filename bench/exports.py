@@ -2,7 +2,9 @@
 
 On the benchmark database of bench/tiles.py (1,000,000 assets; built if missing), measures in
 one run, for the same query (the auditor's whole-county asset list, all ledger columns):
-  - GeoPackage: our exporter vs `ogr2ogr -f GPKG` reading the same SQL from PostgreSQL;
+  - GeoPackage: our exporter vs `ogr2ogr -f GPKG` reading the same SQL (the ledger, labels
+    computed by PostgreSQL) from PostgreSQL, and, for reference, ogr2ogr reading the stored
+    columns without labels (a cheaper query);
   - CSV: our exporter vs PostgreSQL `COPY (same SQL) TO STDOUT`;
   - Excel: our exporter (xlsxwriter, constant memory) alone, against the 3-minute target;
 each in a child process so that its peak memory (max RSS) is its own.
@@ -46,6 +48,21 @@ def setup_django(limit: int | None):  # type: ignore[no-untyped-def]
     return qs
 
 
+def ogr2ogr(sql: str, out: str) -> None:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    pg = (
+        f"PG:dbname={settings['NAME']} host={settings['HOST']} port={settings['PORT']}"
+        f" user={settings['USER']}"
+    )
+    subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", out, pg, "-sql", sql, "-nln", "assets"],
+        check=True,
+        capture_output=True,
+    )
+
+
 def child(fmt: str, limit: int | None, out: str) -> None:
     """Run one export in this (child) process and print its figures as JSON."""
     qs = setup_django(limit)
@@ -57,12 +74,22 @@ def child(fmt: str, limit: int | None, out: str) -> None:
     if fmt in ("gpkg", "csv", "xlsx"):
         path = exporters.export(qs, fmt, meta={"user": "bench", "time": "", "filters": ""})
         size = path.stat().st_size
-    elif fmt in ("ogr2ogr", "copy"):
+    elif fmt == "ogr2ogr":
+        # The issue's baseline: GDAL's own tool reading the same SQL as our export (the
+        # ledger with labels computed by PostgreSQL), geometry as geometry.
+        sql, params = exporters.labelled(qs, geometry="raw").query.sql_with_params()
+        with connection.cursor() as cursor:
+            inner = cursor.mogrify(sql, params).decode()
+        names = ", ".join(f'x_{c.key} AS "{c.key}"' for c in exporters.COLUMNS)
+        ogr2ogr(f"SELECT {names}, x_wkb AS geometry FROM ({inner}) AS ledger", out)
+        size = Path(out).stat().st_size
+    elif fmt in ("ogr2ogr-raw", "copy"):
+        # References: the stored values without labels (a cheaper query than the ledger's).
         from gis.exporters import COLUMNS
 
         fields = [c.key for c in COLUMNS if c.key not in {"township", "village"}]
-        inner = qs.values(*fields, "area__name")
-        sql, params = inner.query.sql_with_params()
+        inner_qs = qs.values(*fields, "area__name")
+        sql, params = inner_qs.query.sql_with_params()
         with connection.cursor() as cursor:
             sql = cursor.mogrify(sql, params).decode()
         if fmt == "copy":
@@ -74,16 +101,7 @@ def child(fmt: str, limit: int | None, out: str) -> None:
                 'SELECT "registry_asset"."geom", "registry_asset"."code"',
                 1,
             )
-            settings = connection.settings_dict
-            pg = (
-                f"PG:dbname={settings['NAME']} host={settings['HOST']} port={settings['PORT']}"
-                f" user={settings['USER']}"
-            )
-            subprocess.run(
-                ["ogr2ogr", "-f", "GPKG", out, pg, "-sql", sql, "-nln", "assets"],
-                check=True,
-                capture_output=True,
-            )
+            ogr2ogr(sql, out)
         size = Path(out).stat().st_size
     else:
         raise SystemExit(fmt)
@@ -124,12 +142,14 @@ def main() -> None:
     if args.child:
         child(args.child, args.limit, args.out)
         return
-    results = {fmt: run(fmt, args.limit) for fmt in ("ogr2ogr", "gpkg", "copy", "csv", "xlsx")}
+    formats = ("ogr2ogr", "ogr2ogr-raw", "gpkg", "copy", "csv", "xlsx")
+    results = {fmt: run(fmt, args.limit) for fmt in formats}
     rows = results["gpkg"]["rows"]
     print(f"\n{rows:,} assets (auditor, whole county, all ledger columns)")
-    print(f"{'export':<24} {'seconds':>8} {'peak MB':>8} {'MiB':>8}")
+    print(f"{'export':<36} {'seconds':>8} {'peak MB':>8} {'MiB':>8}")
     names = {
-        "ogr2ogr": "ogr2ogr -f GPKG (GDAL)",
+        "ogr2ogr": "ogr2ogr -f GPKG, the same ledger SQL",
+        "ogr2ogr-raw": "ogr2ogr -f GPKG, raw columns (ref.)",
         "gpkg": "ours: GeoPackage",
         "copy": "COPY ... TO STDOUT",
         "csv": "ours: CSV",
@@ -137,10 +157,14 @@ def main() -> None:
     }
     for key, r in results.items():
         mib = r["bytes"] / 2**20
-        print(f"{names[key]:<24} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {mib:>8.1f}")
+        print(f"{names[key]:<36} {r['seconds']:>8.1f} {r['peak_mb']:>8.0f} {mib:>8.1f}")
     seconds = {k: r["seconds"] for k, r in results.items()}
     peak = max(results[k]["peak_mb"] for k in ("gpkg", "csv", "xlsx"))
-    print(f"\nGeoPackage: {seconds['gpkg'] / seconds['ogr2ogr']:.2f}x ogr2ogr (target <= 1.0x)")
+    print(
+        f"\nGeoPackage: {seconds['gpkg'] / seconds['ogr2ogr']:.2f}x ogr2ogr on the same SQL"
+        f" (target <= 1.0x); {seconds['gpkg'] / seconds['ogr2ogr-raw']:.2f}x ogr2ogr on the"
+        " raw columns"
+    )
     print(f"CSV: {seconds['csv'] / seconds['copy']:.2f}x COPY (target <= 5x)")
     print(f"Excel: {seconds['xlsx']:.0f} s (target < 180 s at 1M)")
     print(f"peak memory of our exports: {peak:.0f} MB (target <= 500 MB)")

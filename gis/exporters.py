@@ -13,9 +13,6 @@ import datetime
 import io
 import itertools
 import json
-import os
-import shutil
-import subprocess
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -184,7 +181,8 @@ def labelled(
             expressions[column.key] = F(column.key)
     names = {c.key: f"x_{c.key}" for c in COLUMNS}
     if geometry:
-        # "raw": the geometry itself, for GDAL reading the SQL; otherwise WKB for Python.
+        # "raw": the geometry itself, for GDAL reading this SQL (the export benchmark's
+        # ogr2ogr baseline); otherwise WKB for Python.
         # (A bare expression: a geometry field would be selected as bytea.)
         raw = Func(F("geom"), function="", output_field=BinaryField())
         expressions["wkb"] = raw if geometry == "raw" else AsWKB("geom")
@@ -415,40 +413,6 @@ def _arrow_batches(
     return schema, batches()
 
 
-def write_gpkg_with_ogr2ogr(assets: QuerySet[Asset], path: Path) -> bool:
-    """The GeoPackage written by GDAL's own ogr2ogr reading the labelled ledger SQL straight
-    from PostgreSQL: nothing passes through Python. False (nothing written) when ogr2ogr is
-    missing or this connection is inside a transaction, whose uncommitted rows ogr2ogr's own
-    connection could not see; the caller then streams the rows itself."""
-    if connection.in_atomic_block or shutil.which("ogr2ogr") is None:
-        return False
-    sql, params = labelled(assets, geometry="raw").query.sql_with_params()
-    with connection.cursor() as cursor:
-        inner = cursor.mogrify(sql, params).decode()
-    names = ", ".join(f'x_{c.key} AS "{c.key}"' for c in COLUMNS)
-    query = f"SELECT {names}, x_wkb AS geometry FROM ({inner}) AS ledger"
-    db = connection.settings_dict
-    source = " ".join(
-        f"{key}='{value}'"
-        for key, value in (
-            ("dbname", db["NAME"]),
-            ("host", db.get("HOST")),
-            ("port", db.get("PORT")),
-            ("user", db.get("USER")),
-        )
-        if value
-    )
-    env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or "", "PGCLIENTENCODING": "UTF8"}
-    result = subprocess.run(
-        ["ogr2ogr", "-f", "GPKG", str(path), f"PG:{source}", "-sql", query, "-nln", path.stem,
-         "-a_srs", "EPSG:4490", "-nlt", "GEOMETRY", "-dsco", "VERSION=1.2"],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise RuntimeError(f"ogr2ogr: {result.stderr.strip()[:500]}")
-    return True
-
-
 def write_vector(
     assets: QuerySet[Asset], path: Path, *, driver: str, ticker: _Ticker | None = None
 ) -> None:
@@ -510,8 +474,7 @@ def export(
             write_geojson(assets, fh, ticker)
     elif fmt == "gpkg":
         path = folder / f"assets-{stamp}.gpkg"
-        if not write_gpkg_with_ogr2ogr(assets, path):
-            write_vector(assets, path, driver="GPKG", ticker=ticker)
+        write_vector(assets, path, driver="GPKG", ticker=ticker)
     elif fmt == "shp":
         # A Shapefile holds one geometry type: points (and assets without geometry), lines and
         # polygons go to three files, with the field-name mapping beside them.
