@@ -60,7 +60,7 @@ def test_manager_imports_a_ledger_from_the_template(page: Page, login, live_url)
     template = open(download.value.path(), "rb").read()  # noqa: SIM115
     screenshot(page, "import_upload")
 
-    names = ["向东村四组通组公路", "向东村五组通组公路"]
+    names = ["向东村四组导入公路", "向东村五组导入公路"]
     # First attempt: one row lacks its unit. The check names the row and column; nothing is written.
     page.set_input_files(
         "#id_file",
@@ -94,7 +94,7 @@ def test_manager_imports_a_ledger_from_the_template(page: Page, login, live_url)
     expect(page.get_by_test_id("committed")).to_be_visible()
     screenshot(page, "import_committed")
 
-    page.goto(live_url + "/assets/?q=通组公路")
+    page.goto(live_url + "/assets/?q=组导入公路")
     for name in names:
         expect(page.get_by_role("link", name=name)).to_be_visible()
     assert Asset.objects.filter(name__in=names, status="registered").count() == 2
