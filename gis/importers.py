@@ -43,7 +43,6 @@ from python_calamine import CalamineError, CalamineWorkbook
 from gis import coords
 from gis.exporters import COLUMNS, LABELS, neutralise
 from registry.choices import (
-    ASSET_CLASS_DIGIT,
     SUBTYPES_BY_CLASS,
     ApprovalLevel,
     AreaLevel,
@@ -52,7 +51,7 @@ from registry.choices import (
 from registry.errors import bilingual
 from registry.models import AdminArea, Asset, User
 from registry.scoping import can_edit, scope_level, scope_prefix
-from registry.services.assets import fund_era_for
+from registry.services.assets import CodeAllocator, fund_era_for
 
 BATCH = 5000
 HEADER_SEARCH_ROWS = 10
@@ -1015,6 +1014,7 @@ def _walk(
     gcj02: bool,
     progress: Progress | None,
     each: Callable[[list[tuple[Row, str, dict]], Source], None] | None = None,
+    on_open: Progress | None = None,
 ) -> Outcome:
     counties = AdminArea.objects.filter(level=AreaLevel.COUNTY, point__isnull=False)
     if actor.area is not None:
@@ -1023,6 +1023,8 @@ def _walk(
     county_lon = county.point.x if county is not None and county.point else 108.0
     source = open_source(path, gcj02=gcj02, county_lon=county_lon)
     outcome = Outcome(format=source.format, ignored=list(dict.fromkeys(source.ignored)))
+    if on_open is not None:
+        on_open(source.total)
     if source.crs is not None:
         outcome.crs = source.crs.name
     try:
@@ -1052,10 +1054,15 @@ def _walk(
 
 
 def preview(
-    path: Path, actor: User, *, gcj02: bool = False, progress: Progress | None = None
+    path: Path,
+    actor: User,
+    *,
+    gcj02: bool = False,
+    progress: Progress | None = None,
+    on_open: Progress | None = None,
 ) -> Outcome:
     """Read and check the whole file without writing anything."""
-    return _walk(path, actor, gcj02=gcj02, progress=progress)
+    return _walk(path, actor, gcj02=gcj02, progress=progress, on_open=on_open)
 
 
 class Rejected(Exception):
@@ -1095,7 +1102,7 @@ class _Writer:
     def __init__(self, actor: User) -> None:
         self.actor = actor
         self.failed = False
-        self.next_serial: dict[str, int] = {}
+        self.codes = CodeAllocator()
         self.status = (
             AssetStatus.DRAFT
             if scope_level(actor) == ApprovalLevel.VILLAGE
@@ -1119,24 +1126,6 @@ class _Writer:
         if updates:
             self._update(updates)
 
-    def _code(self, county_code: str, year: int, asset_class: str) -> str:
-        prefix = f"{county_code}{year:04d}{ASSET_CLASS_DIGIT[asset_class]}"
-        if prefix not in self.next_serial:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [prefix])
-            last = (
-                Asset.objects.filter(code__startswith=prefix)
-                .order_by("-code")
-                .values_list("code", flat=True)
-                .first()
-            )
-            self.next_serial[prefix] = int(last[-5:]) + 1 if last else 1
-        serial = self.next_serial[prefix]
-        if serial > 99999:
-            raise ImportRefused(gettext_noop("No asset codes are left for this year."))
-        self.next_serial[prefix] = serial + 1
-        return f"{prefix}{serial:05d}"
-
     def _create(self, creates: list[tuple[Row, dict]]) -> None:
         """New assets with COPY: an unsaved model instance supplies every default once, each
         row overrides what the file states; PostgreSQL's triggers record history and map cells
@@ -1159,7 +1148,7 @@ class _Writer:
                 value = values.get(name)
                 if value is not None:
                     line[name] = _copy_value(value)
-            line["code"] = self._code(
+            line["code"] = self.codes.code(
                 area.county_code, values["formed_on"].year, values["asset_class"]
             )
             line["fund_era"] = fund_era_for(values["formed_on"])

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.cache import caches
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks import task
@@ -103,28 +102,21 @@ def run_export(pk: int) -> str:
     return "done"
 
 
-def _estimate_rows(path: Path) -> int:
-    try:
-        source = importers.open_source(path)
-    except importers.ImportRefused:
-        return 0
-    try:
-        return source.total
-    finally:
-        source.close()
-
-
 @task()
 def check_import(pk: int) -> str:
     """Read and check the file; record the counts and the first problems."""
     item = AssetImport.objects.select_related("user", "user__area").get(pk=pk)
     path = Path(item.file.path)
     caches["jobs"].set(progress_key(pk), 0)
-    AssetImport.objects.filter(pk=pk).update(
-        state=AssetImport.State.CHECKING, rows_done=0, rows_total=_estimate_rows(path)
-    )
+    AssetImport.objects.filter(pk=pk).update(state=AssetImport.State.CHECKING, rows_done=0)
+
+    def opened(total: int) -> None:  # the file's row count, for the progress bar
+        AssetImport.objects.filter(pk=pk).update(rows_total=total)
+
     try:
-        outcome = importers.preview(path, item.user, gcj02=item.gcj02, progress=_progress(pk))
+        outcome = importers.preview(
+            path, item.user, gcj02=item.gcj02, progress=_progress(pk), on_open=opened
+        )
     except importers.ImportRefused as exc:
         _finish(pk, AssetImport.State.REJECTED, message=str(exc))
         return "rejected"
@@ -177,9 +169,7 @@ def commit_import(pk: int) -> str:
 
 
 def _finish(pk: int, state: str, **values: Any) -> None:
-    AssetImport.objects.filter(pk=pk).update(
-        state=state, finished_at=timezone.now(), rows_total=F("rows_total"), **values
-    )
+    AssetImport.objects.filter(pk=pk).update(state=state, finished_at=timezone.now(), **values)
 
 
 def _failure(exc: Exception) -> str:

@@ -200,6 +200,19 @@ def label(column: RecordColumn, value: Any) -> Any:
 _classes: dict[str, type[django_filters.FilterSet]] = {}
 
 
+def _date_filter(spec: RecordList, lookup: str) -> django_filters.Filter:
+    """From/to on the list's date (a year for distribution plans)."""
+    if spec.date_field == "year":
+        label = _("Year from") if lookup == "gte" else _("Year to")
+        return django_filters.NumberFilter(label=label, field_name="year", lookup_expr=lookup)
+    return django_filters.DateFilter(
+        label=_("From") if lookup == "gte" else _("To"),
+        field_name=spec.date_field,
+        lookup_expr=lookup,
+        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 def _filterset_class(spec: RecordList) -> type[django_filters.FilterSet]:
     """A FilterSet for one list: asset code or name, area code, date range and its choice."""
     if spec.key in _classes:
@@ -218,26 +231,8 @@ def _filterset_class(spec: RecordList) -> type[django_filters.FilterSet]:
     attrs: dict[str, Any] = {
         "q": django_filters.CharFilter(label=_("Asset code or name"), method="filter_q"),
         "area": django_filters.CharFilter(label=_("Area code"), method="filter_area"),
-        "date_from": django_filters.NumberFilter(
-            label=_("Year from"), field_name=spec.date_field, lookup_expr="gte"
-        )
-        if spec.date_field == "year"
-        else django_filters.DateFilter(
-            label=_("From"),
-            field_name=spec.date_field,
-            lookup_expr="gte",
-            widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
-        ),
-        "date_to": django_filters.NumberFilter(
-            label=_("Year to"), field_name=spec.date_field, lookup_expr="lte"
-        )
-        if spec.date_field == "year"
-        else django_filters.DateFilter(
-            label=_("To"),
-            field_name=spec.date_field,
-            lookup_expr="lte",
-            widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
-        ),
+        "date_from": _date_filter(spec, "gte"),
+        "date_to": _date_filter(spec, "lte"),
         "filter_q": filter_q,
         "filter_area": filter_area,
     }

@@ -118,20 +118,31 @@ def _vertices(geom: GEOSGeometry) -> list[tuple[float, ...]]:
     return flat
 
 
-def _next_code(county_code: str, year: int, asset_class: str) -> str:
-    prefix = f"{county_code}{year:04d}{ASSET_CLASS_DIGIT[asset_class]}"
-    with connection.cursor() as cursor:
-        # Serialise code allocation per prefix for the rest of the transaction.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [prefix])
-    last = (
-        Asset.objects.filter(code__startswith=prefix)
-        .order_by("-code")
-        .values_list("code", flat=True)
-    ).first()
-    serial = int(last[-5:]) + 1 if last else 1
-    if serial > 99999:
-        raise ValidationError(bilingual(gettext_noop("No asset codes are left for this year.")))
-    return f"{prefix}{serial:05d}"
+class CodeAllocator:
+    """Hands out asset codes: county(6) + year(4) + class digit(1) + serial(5). The first code
+    of a prefix locks that prefix until the transaction ends (so concurrent registrations queue
+    up) and reads its last serial once; later codes of the prefix count on from there, which is
+    what a bulk import needs."""
+
+    def __init__(self) -> None:
+        self.next_serial: dict[str, int] = {}
+
+    def code(self, county_code: str, year: int, asset_class: str) -> str:
+        prefix = f"{county_code}{year:04d}{ASSET_CLASS_DIGIT[asset_class]}"
+        if prefix not in self.next_serial:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [prefix])
+            last = (
+                Asset.objects.filter(code__startswith=prefix)
+                .order_by("-code")
+                .values_list("code", flat=True)
+            ).first()
+            self.next_serial[prefix] = int(last[-5:]) + 1 if last else 1
+        serial = self.next_serial[prefix]
+        if serial > 99999:
+            raise ValidationError(bilingual(gettext_noop("No asset codes are left for this year.")))
+        self.next_serial[prefix] = serial + 1
+        return f"{prefix}{serial:05d}"
 
 
 def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
@@ -157,7 +168,9 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
     )
     asset = Asset(
         **values,
-        code=_next_code(area.county_code, values["formed_on"].year, values["asset_class"]),
+        code=CodeAllocator().code(
+            area.county_code, values["formed_on"].year, values["asset_class"]
+        ),
         fund_era=fund_era_for(values["formed_on"]),
         area_code=area.code,
         county_code=area.county_code,

@@ -467,6 +467,7 @@ def test_upload_check_and_commit_run_as_background_jobs(
     item.refresh_from_db()
     assert item.state == "checked", item.message
     assert item.outcome["create"] == 1 and item.outcome["errors"] == 0
+    assert item.rows_total >= 2  # the sheet's rows (header included), for the progress bar
     assert not Asset.objects.filter(name="向东村蔬菜大棚").exists()  # checked, not written
     status = client.get(reverse("gis:import_status", args=[item.pk])).json()
     assert status["percent"] == 100 and status["busy"] is False
