@@ -34,24 +34,23 @@ import pyogrio
 import shapely
 import xlsxwriter
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
-from psycopg2.extras import execute_values
 from python_calamine import CalamineError, CalamineWorkbook
 
 from gis import coords
 from gis.exporters import COLUMNS, LABELS, neutralise
+from registry import selectors
 from registry.choices import (
-    SUBTYPES_BY_CLASS,
-    ApprovalLevel,
     AreaLevel,
     AssetStatus,
 )
 from registry.errors import bilingual
-from registry.models import AdminArea, Asset, User
-from registry.scoping import can_edit, scope_level, scope_prefix
-from registry.services.assets import CodeAllocator, fund_era_for
+from registry.models import AdminArea, User
+from registry.scoping import can_edit
+from registry.services.assets import rule_problems
+from registry.services.bulk import BULK_FIELDS, AssetBulkWriter
 
 BATCH = 5000
 HEADER_SEARCH_ROWS = 10
@@ -71,10 +70,7 @@ READ_ONLY = {"fund_era", "status", "owner_names", "maintainer_name", "last_inspe
              "inspection_overdue"}  # fmt: skip
 REQUIRED_FOR_NEW = ["name", "asset_class", "subtype", "original_value", "quantity", "unit",
                     "formed_on"]  # fmt: skip
-COMPARED = ["name", "asset_class", "subtype", "form", "original_value", "quantity", "unit",
-            "formed_on", "area_id", "beneficiary_households", "beneficiary_persons",
-            "beneficiary_exited_households", "beneficiary_monitored_households", "booked",
-            "address"]  # fmt: skip
+COMPARED = BULK_FIELDS
 EXTRA_HEADERS = {
     "address": "地址",
     "lon": "经度",
@@ -737,8 +733,6 @@ class Checker:
 
     def __init__(self, actor: User) -> None:
         self.actor = actor
-        self.prefix = scope_prefix(actor)
-        self.level = scope_level(actor)
         self.today = timezone.localdate()
         self.areas: dict[str, AreaInfo] = {}
         self.by_names: dict[tuple[str, str], AreaInfo] = {}
@@ -773,9 +767,9 @@ class Checker:
                 codes.append(code)
         existing = {
             a["code"]: a
-            for a in Asset.objects.filter(code__in=codes).values(
-                "id", "code", "area_code", "status", "version", "geom", *COMPARED
-            )
+            for a in selectors.asset_scope(user=self.actor)
+            .filter(code__in=codes)
+            .values("id", "code", "area_code", "status", "version", "geom", *COMPARED)
         }
         out = []
         for row in batch:
@@ -786,7 +780,7 @@ class Checker:
                 if code in self.seen_codes:
                     row.problem("code", gettext_noop("This asset code appears twice in the file."))
                 self.seen_codes.add(code)
-                if current is None or not current["area_code"].startswith(self.prefix or "\0"):
+                if current is None:
                     row.problem(
                         "code",
                         gettext_noop(
@@ -908,21 +902,9 @@ class Checker:
         area = self.by_id.get(merged.get("area_id") or 0)
         if area is not None and not can_edit(self.actor, area.code):
             row.problem("area_code", gettext_noop("%(area)s is outside your area."), area=area.name)
-        cls, subtype = merged.get("asset_class"), merged.get("subtype")
-        if cls and subtype and subtype not in SUBTYPES_BY_CLASS.get(cls, []):
-            row.problem("subtype", gettext_noop("This sub-type does not belong to the class."))
-        formed_on = merged.get("formed_on")
-        if formed_on and formed_on > self.today:
-            row.problem("formed_on", gettext_noop("The date formed cannot be in the future."))
-        if formed_on and formed_on.year < 2012:
-            row.problem(
-                "formed_on",
-                gettext_noop("Project assets count from 2012 (the 18th Party Congress)."),
-            )
-        households = merged.get("beneficiary_households") or 0
-        for name in ("beneficiary_exited_households", "beneficiary_monitored_households"):
-            if (merged.get(name) or 0) > households:
-                row.problem(name, gettext_noop("Cannot exceed the beneficiary households."))
+        for name, message, params in rule_problems(merged, self.today):
+            if not _has_problem(row, name):
+                row.problem(name, message, **params)
         if place is not None:
             self._geometry(row, area, place)
 
@@ -1082,143 +1064,45 @@ def commit(
     progress: Progress | None = None,
 ) -> Outcome:
     """Check the file again and write it in one transaction, or write nothing."""
-    writer = _Writer(actor)
     with transaction.atomic(), pghistory.context(user=actor.pk, command=label or "import"):
-        # Check foreign keys row by row instead of at COMMIT: Django's constraints are
-        # deferred, and PostgreSQL's queue of deferred checks (one per asset and per history
-        # row) made a 100,000-row import slow down batch after batch.
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        outcome = _walk(path, actor, gcj02=gcj02, progress=progress, each=writer.write)
+        write = _writer(actor)
+        outcome = _walk(path, actor, gcj02=gcj02, progress=progress, each=write)
         if outcome.errors:
             raise Rejected(outcome)  # rolls back every batch already written
     outcome.committed = True
     return outcome
 
 
-class _Writer:
-    """Writes checked batches: new assets with bulk_create, changes with one UPDATE per batch."""
+def _writer(actor: User) -> Callable[[list[tuple[Row, str, dict]], Source], None]:
+    """Hands checked batches to the bulk-write service, or, once any row had a problem, only
+    keeps reading so that every problem is reported (the transaction is then undone)."""
+    bulk = AssetBulkWriter(actor)
+    state = {"failed": False}
 
-    def __init__(self, actor: User) -> None:
-        self.actor = actor
-        self.failed = False
-        self.codes = CodeAllocator()
-        self.status = (
-            AssetStatus.DRAFT
-            if scope_level(actor) == ApprovalLevel.VILLAGE
-            else AssetStatus.REGISTERED
-        )
-        self.areas = {a.id: a for a in AdminArea.objects.only("id", "code", "county_code")}
-
-    def write(self, checked: list[tuple[Row, str, dict]], source: Source) -> None:
-        if any(action == "error" for _r, action, _v in checked) or self.failed:
-            self.failed = True  # keep reading to report every problem; write nothing more
+    def write(checked: list[tuple[Row, str, dict]], source: Source) -> None:
+        if state["failed"] or any(action == "error" for _r, action, _v in checked):
+            state["failed"] = True
             return
-        # COPY and execute_values go around Django's cursor, where pghistory attaches the
-        # context (user, import) that the history triggers record; one statement through it
-        # sets that context for the rest of the transaction.
-        with connection.cursor() as cursor:
-            cursor.execute("DO $$ BEGIN END $$")
-        creates = [(row, v) for row, action, v in checked if action == "create"]
-        updates = [(row, v) for row, action, v in checked if action == "update"]
-        if creates:
-            self._create(creates)
-        if updates:
-            self._update(updates)
+        bulk.register(
+            [
+                (values, _ewkb_hex(row.geom) if row.geom is not None else None)
+                for row, action, values in checked
+                if action == "create"
+            ]
+        )
+        bulk.change(
+            [
+                (values, row.geom.wkb if row.geom is not None else None)
+                for row, action, values in checked
+                if action == "update"
+            ]
+        )
 
-    def _create(self, creates: list[tuple[Row, dict]]) -> None:
-        """New assets with COPY: an unsaved model instance supplies every default once, each
-        row overrides what the file states; PostgreSQL's triggers record history and map cells
-        exactly as for any other insert."""
-        now = timezone.now()
-        concrete = [
-            f
-            for f in Asset._meta.concrete_fields
-            if not f.primary_key and not f.generated and f.name != "geom"
-        ]
-        fields = [f.attname for f in concrete]
-        template = Asset(status=self.status, created_at=now, updated_at=now)
-        defaults = {name: _copy_value(getattr(template, name)) for name in fields}
-        stated = [k for k in COMPARED if k in defaults]
-        buffer = io.StringIO()
-        for row, values in creates:
-            area = self.areas[values["area_id"]]
-            line = dict(defaults)
-            for name in stated:
-                value = values.get(name)
-                if value is not None:
-                    line[name] = _copy_value(value)
-            line["code"] = self.codes.code(
-                area.county_code, values["formed_on"].year, values["asset_class"]
-            )
-            line["fund_era"] = fund_era_for(values["formed_on"])
-            line["area_code"], line["county_code"] = area.code, area.county_code
-            geom = "\\N"
-            if row.geom is not None:
-                geom = shapely.to_wkb(shapely.set_srid(row.geom, 4490), hex=True, include_srid=True)
-            buffer.write("\t".join([*line.values(), geom]) + "\n")
-        buffer.seek(0)
-        columns = [str(f.column) for f in concrete] + ["geom"]
-        table = Asset._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
-
-    def _update(self, updates: list[tuple[Row, dict]]) -> None:
-        columns = [k for k in COMPARED if k != "area_id"]
-        rows = []
-        for row, v in updates:
-            area = self.areas[v["area_id"]]
-            rows.append(
-                (
-                    v["id"],
-                    *(v.get(k) for k in columns),
-                    area.id,
-                    area.code,
-                    area.county_code,
-                    fund_era_for(v["formed_on"]),
-                    row.geom.wkb if row.geom is not None else None,
-                )
-            )
-        table = Asset._meta.db_table
-        assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
-        types = {
-            "original_value": "numeric", "quantity": "numeric", "formed_on": "date",
-            "beneficiary_households": "integer", "beneficiary_persons": "integer",
-            "beneficiary_exited_households": "integer",
-            "beneficiary_monitored_households": "integer", "booked": "boolean",
-        }  # fmt: skip
-        casts = ", ".join(
-            ["id::bigint"]
-            + [f'"{c}"::{types.get(c, "text")}' for c in columns]
-            + ["area_id::bigint", "area_code::text", "county_code::text", "fund_era::text",
-               "wkb::bytea"]
-        )  # fmt: skip
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f"""
-            UPDATE {table} AS a SET {assignments}, area_id = s.area_id,
-                area_code = s.area_code, county_code = s.county_code, fund_era = s.fund_era,
-                geom = COALESCE(ST_SetSRID(ST_GeomFromWKB(s.wkb), 4490), a.geom),
-                version = a.version + 1, updated_at = now()
-            FROM (SELECT {casts} FROM (VALUES %s) AS v(id, {names}, area_id,
-                  area_code, county_code, fund_era, wkb)) AS s
-            WHERE a.id = s.id
-        """
-        with connection.cursor() as cursor:
-            execute_values(cursor.cursor, sql, rows, page_size=1000)
+    return write
 
 
-def _copy_value(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list):
-        return "{" + ",".join(value) + "}"
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return value.isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+def _ewkb_hex(geom: Any) -> str:
+    return str(shapely.to_wkb(shapely.set_srid(geom, 4490), hex=True, include_srid=True))
 
 
 def problems_workbook(path: Path, actor: User, *, gcj02: bool = False) -> io.BytesIO:

@@ -46,6 +46,38 @@ def fund_era_for(formed_on: datetime.date) -> str:
     return FundEra.ASSISTANCE if formed_on.year >= 2021 else FundEra.POVERTY_ALLEVIATION
 
 
+def rule_problems(
+    values: dict[str, Any], today: datetime.date | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """The register's rules that need no database, as (field, message, params) for each one
+    ``values`` breaks: the form stops at the first, an import reports them all."""
+    today = today or timezone.localdate()
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+    cls, subtype = values.get("asset_class"), values.get("subtype")
+    if (cls or subtype) and subtype not in SUBTYPES_BY_CLASS.get(cls or "", []):
+        problems.append(
+            ("subtype", gettext_noop("This sub-type does not belong to the class."), {})
+        )
+    formed_on = values.get("formed_on")
+    if formed_on and formed_on > today:
+        problems.append(("formed_on", gettext_noop("The date formed cannot be in the future."), {}))
+    if formed_on and formed_on.year < 2012:
+        message = gettext_noop("Project assets count from 2012 (the 18th Party Congress).")
+        problems.append(("formed_on", message, {}))
+    households = values.get("beneficiary_households", 0) or 0
+    for name in ("beneficiary_exited_households", "beneficiary_monitored_households"):
+        if (values.get(name) or 0) > households:
+            problems.append((name, gettext_noop("Cannot exceed the beneficiary households."), {}))
+    return problems
+
+
+def initial_status(actor: User) -> str:
+    """A village user's registration waits for township review; others' stand at once."""
+    return (
+        AssetStatus.DRAFT if scope_level(actor) == ApprovalLevel.VILLAGE else AssetStatus.REGISTERED
+    )
+
+
 def _validate(actor: User, values: dict[str, Any]) -> AdminArea:
     area = values.get("area")
     if (
@@ -54,19 +86,10 @@ def _validate(actor: User, values: dict[str, Any]) -> AdminArea:
     ):
         raise field_error("area", gettext_noop("Choose a location inside your own area."))
     require_edit(actor, area.code)
-    if values.get("subtype") not in SUBTYPES_BY_CLASS.get(values.get("asset_class", ""), []):
+    if values.get("subtype") is None:
         raise field_error("subtype", gettext_noop("This sub-type does not belong to the class."))
-    formed_on = values.get("formed_on")
-    if formed_on and formed_on > timezone.localdate():
-        raise field_error("formed_on", gettext_noop("The date formed cannot be in the future."))
-    if formed_on and formed_on.year < 2012:
-        raise field_error(
-            "formed_on", gettext_noop("Project assets count from 2012 (the 18th Party Congress).")
-        )
-    households = values.get("beneficiary_households", 0) or 0
-    for name in ("beneficiary_exited_households", "beneficiary_monitored_households"):
-        if (values.get(name) or 0) > households:
-            raise field_error(name, gettext_noop("Cannot exceed the beneficiary households."))
+    for name, message, params in rule_problems(values)[:1]:
+        raise field_error(name, message, **params)
     geom: GEOSGeometry | None = values.get("geom")
     if geom is not None:
         _validate_geometry(geom, area)
@@ -163,9 +186,7 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
     (status draft); a township or county user's is registered at once."""
     values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
     area = _validate(actor, values)
-    status = (
-        AssetStatus.DRAFT if scope_level(actor) == ApprovalLevel.VILLAGE else AssetStatus.REGISTERED
-    )
+    status = initial_status(actor)
     asset = Asset(
         **values,
         code=CodeAllocator().code(
