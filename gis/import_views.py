@@ -115,16 +115,15 @@ def _status(item: AssetImport) -> dict[str, Any]:
 
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
-    outcome = item.outcome or {}
-    can_commit = (
-        item.state == AssetImport.State.CHECKED
-        and outcome.get("errors") == 0
-        and (outcome.get("create", 0) + outcome.get("update", 0)) > 0
-    )
     return render(
         request,
         "gis/import_detail.html",
-        {"item": item, "outcome": outcome, "status": _status(item), "can_commit": can_commit},
+        {
+            "item": item,
+            "outcome": item.outcome or {},
+            "status": _status(item),
+            "can_commit": jobs.can_commit(item),
+        },
     )
 
 
@@ -135,27 +134,21 @@ def import_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @require_POST
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
-    with transaction.atomic():
-        item = _own(request, pk)
-        item = AssetImport.objects.select_for_update().get(pk=item.pk)
-        outcome = item.outcome or {}
-        if item.state != AssetImport.State.CHECKED or outcome.get("errors") != 0:
-            return render(
-                request,
-                "gis/import_detail.html",
-                {
-                    "item": item,
-                    "outcome": outcome,
-                    "status": _status(item),
-                    "can_commit": False,
-                    "refused": _("This file cannot be imported in its present state."),
-                },
-                status=409,
-            )
-        item.state = AssetImport.State.QUEUED
-        item.commit_requested = True
-        item.save(update_fields=["state", "commit_requested"])
-        jobs.start_commit(item)
+    item = _own(request, pk)
+    if not jobs.request_commit(item):
+        item.refresh_from_db()
+        return render(
+            request,
+            "gis/import_detail.html",
+            {
+                "item": item,
+                "outcome": item.outcome or {},
+                "status": _status(item),
+                "can_commit": False,
+                "refused": _("This file cannot be imported in its present state."),
+            },
+            status=409,
+        )
     return redirect("gis:import_detail", pk=item.pk)
 
 
@@ -168,6 +161,8 @@ def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
         ).getvalue()
     except importers.ImportRefused as exc:
         return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
+    except FileNotFoundError as exc:  # the upload is gone from the media folder
+        raise Http404 from exc
     response = HttpResponse(
         data,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -324,6 +324,12 @@ def _table_points(batch: list[Row], state: dict[str, Any], gcj02: bool, county_l
 
 def _open_xlsx(path: Path, archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float) -> Source:
     limit = settings.IMPORT_MAX_ROWS
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > settings.IMPORT_MAX_BYTES * 20:  # a workbook compresses about 10:1
+        raise ImportRefused(
+            gettext_noop("The zip unpacks to %(size)s MB, more than we accept."),
+            size=unpacked // 1_000_000,
+        )
     total = 0
     for info in archive.infolist():
         name = info.filename
@@ -1012,7 +1018,7 @@ def _walk(
     try:
         checker = Checker(actor)
         has_columns: set[str] = set()
-        for batch in source.batches():
+        for batch in _read(source):
             if not has_columns:
                 has_columns = set().union(*(r.cells for r in batch))
             checked = checker.check(batch, has_columns)
@@ -1033,6 +1039,25 @@ def _walk(
     if outcome.rows == 0:
         raise ImportRefused(gettext_noop("The file holds no rows of assets."))
     return outcome
+
+
+def _read(source: Source) -> Iterator[list[Row]]:
+    """The source's batches; a file that breaks part-way (truncated, corrupt) is refused with
+    GDAL's or the reader's own reason instead of failing the job."""
+    batches = source.batches()
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except ImportRefused:
+            raise
+        except Exception as exc:  # GDAL, Arrow, calamine and codecs raise many kinds
+            raise ImportRefused(
+                gettext_noop("The file cannot be read to its end: %(reason)s"),
+                reason=str(exc)[:300],
+            ) from exc
+        yield batch
 
 
 def preview(

@@ -28,8 +28,27 @@ def start_check(item: AssetImport) -> None:
     transaction.on_commit(lambda: check_import.enqueue(item.pk))
 
 
-def start_commit(item: AssetImport) -> None:
-    transaction.on_commit(lambda: commit_import.enqueue(item.pk))
+def can_commit(item: AssetImport) -> bool:
+    """Checked, without a single problem, and with something to write."""
+    outcome = item.outcome or {}
+    return (
+        item.state == AssetImport.State.CHECKED
+        and outcome.get("errors") == 0
+        and outcome.get("create", 0) + outcome.get("update", 0) > 0
+    )
+
+
+def request_commit(item: AssetImport) -> bool:
+    """Queue the commit of a checked import, once; False when it may not be committed."""
+    with transaction.atomic():
+        current = AssetImport.objects.select_for_update().get(pk=item.pk)
+        if not can_commit(current):
+            return False
+        current.state = AssetImport.State.QUEUED
+        current.commit_requested = True
+        current.save(update_fields=["state", "commit_requested"])
+        transaction.on_commit(lambda: commit_import.enqueue(current.pk))
+    return True
 
 
 def progress_key(pk: int, kind: str = "import") -> str:

@@ -400,8 +400,12 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404
     content_type, _extension = exporters.FORMATS[job.fmt]
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as exc:  # removed from the media folder since it was written
+        raise Http404 from exc
     return FileResponse(
-        job.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=Path(job.file.name).name,
         content_type=content_type,

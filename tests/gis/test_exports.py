@@ -6,6 +6,7 @@ import json
 import subprocess
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pyogrio
@@ -203,6 +204,10 @@ def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
     } == {"公益性"}
     # Someone else's export is not theirs to see.
     client.force_login(county_manager)
+    assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404
+    # A file removed from the media folder is a 404 for its owner too, not a 500.
+    client.force_login(auditor)
+    Path(job.file.path).unlink()
     assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404
 
 

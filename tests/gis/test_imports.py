@@ -530,3 +530,31 @@ def test_an_upload_over_the_size_limit_is_refused_on_the_form(
     assert response.status_code == 200
     assert "MB" in response.content.decode() and " / " in response.content.decode()
     assert AssetImport.objects.count() == before
+
+
+def test_a_file_broken_part_way_is_refused_and_writes_nothing(tmp_path, county_manager):
+    lon, lat = village_point()
+    rows = [new_row(name=f"大棚{i}") for i in range(3000)]
+    frame = gdf(rows, [(lon, lat)] * len(rows), 4490)
+    whole = tmp_path / "whole.gpkg"
+    frame.to_file(whole, engine="pyogrio")
+    cut = tmp_path / "cut.gpkg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 3])
+    before = snapshot()
+    with pytest.raises(importers.ImportRefused) as caught:
+        importers.commit(cut, county_manager)
+    assert " / " in str(caught.value)
+    assert snapshot() == before
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(tmp_path, county_manager, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    with pytest.raises(importers.ImportRefused, match="unpacks to"):
+        importers.preview(ledger(tmp_path, [new_row()] * 200), county_manager)
+
+
+def test_a_vanished_upload_is_a_404_not_a_500(tmp_path, client, county_manager):
+    client.force_login(county_manager)
+    item = upload(client, ledger(tmp_path, [new_row(asset_class="耕地")]))
+    Path(item.file.path).unlink()
+    assert client.get(reverse("gis:import_problems", args=[item.pk])).status_code == 404
