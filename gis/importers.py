@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from python_calamine import CalamineError, CalamineWorkbook
 
-from gis import coords
+from gis import coords, untrusted
 from gis.exporters import COLUMNS, LABELS, neutralise
 from registry import selectors
 from registry.choices import (
@@ -181,14 +181,14 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
     if head.startswith(b"PK"):
         try:
             archive = zipfile.ZipFile(path)
+            untrusted.check_zip(archive, max_unpacked=settings.IMPORT_MAX_BYTES * 20)
             names = archive.namelist()
-            bad = archive.testzip()
+        except untrusted.Unsafe as exc:
+            raise ImportRefused(exc.message, **exc.params) from exc
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise ImportRefused(
                 gettext_noop("The file is damaged: it is not a readable zip.")
             ) from exc
-        if bad is not None:
-            raise ImportRefused(gettext_noop("The file is damaged: %(name)s is corrupt."), name=bad)
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
             return _open_xlsx(path, archive, gcj02=gcj02, county_lon=county_lon)
         if any(n.lower().endswith(".shp") for n in names):
@@ -197,10 +197,27 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
             gettext_noop("The zip holds neither an Excel workbook nor a Shapefile (.shp).")
         )
     if head.startswith(b"SQLite format 3\x00"):
+        try:
+            untrusted.check_geopackage(path)
+        except untrusted.Unsafe as exc:
+            raise ImportRefused(exc.message, **exc.params) from exc
         return _open_gis([(path, None, "")], "gpkg", gcj02=gcj02, county_lon=county_lon)
     text_start = head.lstrip(b"\xef\xbb\xbf \r\n\t")
     if text_start.startswith((b"{", b"[")):
-        return _open_gis([(path, None, "")], "geojson", gcj02=gcj02, county_lon=county_lon)
+        # GDAL reads a copy rebuilt from the members we know, never the upload itself.
+        workdir = Path(tempfile.mkdtemp(prefix="atlas-import-"))
+        clean = workdir / "upload.geojson"
+        try:
+            untrusted.sanitise_geojson(path, clean)
+            source = _open_gis([(clean, None, "")], "geojson", gcj02=gcj02, county_lon=county_lon)
+        except untrusted.Unsafe as exc:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise ImportRefused(exc.message, **exc.params) from exc
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        source.workdir = workdir
+        return source
     return _open_csv(path, gcj02=gcj02, county_lon=county_lon)
 
 
@@ -478,7 +495,18 @@ def _open_shapefiles(archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float
         has_cpg = any(p.suffix.lower() == ".cpg" for p in workdir.glob(stem.name + ".*"))
         encoding = "" if has_cpg else _dbf_encoding(stem)
         layers.append((shp, None, encoding))
-    source = _open_gis(layers, "shp", gcj02=gcj02, county_lon=county_lon)
+        # A .prj reaches GDAL only if it is WKT (a name or URL there would be resolved).
+        for prj in [p for p in workdir.glob(stem.name + ".*") if p.suffix.lower() == ".prj"]:
+            try:
+                untrusted.check_prj(prj.read_bytes()[:65536].decode("utf-8", errors="replace"))
+            except untrusted.Unsafe as exc:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise ImportRefused(exc.message, **exc.params) from exc
+    try:
+        source = _open_gis(layers, "shp", gcj02=gcj02, county_lon=county_lon)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     source.workdir = workdir
     return source
 
@@ -500,7 +528,11 @@ def _dbf_encoding(stem: Path) -> str:
 
 
 def _open_gis(
-    layers: list[tuple[Path, str | None, str]], fmt: str, *, gcj02: bool, county_lon: float
+    layers: list[tuple[Path, str | None, str]],
+    fmt: str,
+    *,
+    gcj02: bool,
+    county_lon: float,
 ) -> Source:
     """GeoPackage, GeoJSON or Shapefile layers through GDAL, read in Arrow batches."""
     opened: list[tuple[Path, str | None, str, dict[int, str], int]] = []
