@@ -118,7 +118,7 @@ def _epsg_from_crs(crs: Any) -> int:
             return int(match.group(1))
     raise Unsafe(
         gettext_noop(
-            "The file's \"crs\" member is not an EPSG code. Links and file references are not"
+            'The file\'s "crs" member is not an EPSG code. Links and file references are not'
             " followed: state the system as EPSG (for example urn:ogc:def:crs:EPSG::4490) or"
             " omit it."
         )
@@ -249,4 +249,3 @@ def check_geopackage(path: Path) -> None:
                      reason=exc) from exc  # fmt: skip
     finally:
         connection.close()
-
