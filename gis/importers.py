@@ -41,7 +41,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from gis import coords, untrusted
 from gis.exporters import COLUMNS, LABELS, neutralise
-from registry import selectors
+from registry import geometry, selectors
 from registry.choices import (
     AreaLevel,
     AssetStatus,
@@ -951,11 +951,22 @@ class Checker:
         if geom.is_empty:
             row.geom = None
             return
+        if shapely.has_z(geom) or shapely.has_m(geom):  # survey files carry heights: not kept
+            geom = shapely.force_2d(geom)
+            if row.geom is not None:
+                row.geom = geom
+        try:
+            geometry.check(geom, valid=False)
+        except geometry.GeometryRefused as exc:
+            row.problem(column, exc.message, **exc.params)
+            return
         if not shapely.is_valid(geom):
             reason = shapely.is_valid_reason(geom)
             repaired = shapely.make_valid(geom)
-            if repaired.is_empty or shapely.get_dimensions(repaired) != shapely.get_dimensions(
-                geom
+            if (
+                repaired.is_empty
+                or repaired.geom_type not in geometry.ACCEPTED_TYPES
+                or shapely.get_dimensions(repaired) != shapely.get_dimensions(geom)
             ):
                 row.problem(
                     column, gettext_noop("The geometry is not valid: %(reason)s"), reason=reason

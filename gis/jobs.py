@@ -6,13 +6,18 @@ and the job survives a restart of the web server. The job writes its progress an
 its row (AssetImport, ExportJob), which the page polls.
 """
 
+import contextlib
 import logging
 import shutil
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks import task
@@ -22,6 +27,35 @@ from gis.models import AssetImport, ExportJob
 from registry.errors import bilingual
 
 log = logging.getLogger(__name__)
+
+
+class JobTimeout(Exception):
+    """The job ran past settings.JOB_TIME_LIMIT seconds; its transaction is rolled back."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Stop the job after ``seconds``: Python code by SIGALRM (the worker runs jobs in its main
+    thread), SQL by the session's statement_timeout (a signal waits for libpq to return)."""
+    use_signal = threading.current_thread() is threading.main_thread()
+
+    def expire(signum: int, frame: Any) -> None:
+        raise JobTimeout(seconds)
+
+    previous: Any = None
+    if use_signal:
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{seconds}s"])
+    try:
+        yield
+    finally:
+        if use_signal:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', '0', false)")
 
 
 def start_check(item: AssetImport) -> None:
@@ -96,19 +130,20 @@ def run_export(pk: int) -> str:
     for key, values in job.params:
         query.setlist(key, values)
     try:
-        filterset = AssetFilterSet(query, queryset=selectors.asset_list(user=job.user))
-        if not filterset.is_valid():
-            raise ValueError(filterset.errors)
-        path = exporters.export(
-            filterset.qs,
-            job.fmt,
-            meta=exporters.meta_for(job.user, query, filterset),
-            history=job.history,
-            progress=_progress(pk, "export"),
-        )
-        with path.open("rb") as handle:
-            job.file.save(path.name, File(handle), save=False)
-        shutil.rmtree(path.parent, ignore_errors=True)
+        with time_limit(settings.JOB_TIME_LIMIT):
+            filterset = AssetFilterSet(query, queryset=selectors.asset_list(user=job.user))
+            if not filterset.is_valid():
+                raise ValueError(filterset.errors)
+            path = exporters.export(
+                filterset.qs,
+                job.fmt,
+                meta=exporters.meta_for(job.user, query, filterset),
+                history=job.history,
+                progress=_progress(pk, "export"),
+            )
+            with path.open("rb") as handle:
+                job.file.save(path.name, File(handle), save=False)
+            shutil.rmtree(path.parent, ignore_errors=True)
     except Exception as exc:
         log.exception("export %s failed", pk)
         ExportJob.objects.filter(pk=pk).update(
@@ -133,9 +168,10 @@ def check_import(pk: int) -> str:
         AssetImport.objects.filter(pk=pk).update(rows_total=total)
 
     try:
-        outcome = importers.preview(
-            path, item.user, gcj02=item.gcj02, progress=_progress(pk), on_open=opened
-        )
+        with time_limit(settings.JOB_TIME_LIMIT):
+            outcome = importers.preview(
+                path, item.user, gcj02=item.gcj02, progress=_progress(pk), on_open=opened
+            )
     except importers.ImportRefused as exc:
         _finish(pk, AssetImport.State.REJECTED, message=str(exc))
         return "rejected"
@@ -155,13 +191,14 @@ def commit_import(pk: int) -> str:
     caches["jobs"].set(progress_key(pk), 0)
     AssetImport.objects.filter(pk=pk).update(state=AssetImport.State.COMMITTING, rows_done=0)
     try:
-        outcome = importers.commit(
-            path,
-            item.user,
-            gcj02=item.gcj02,
-            label=f"import #{pk} {item.original_name}",
-            progress=_progress(pk),
-        )
+        with time_limit(settings.JOB_TIME_LIMIT):
+            outcome = importers.commit(
+                path,
+                item.user,
+                gcj02=item.gcj02,
+                label=f"import #{pk} {item.original_name}",
+                progress=_progress(pk),
+            )
     except importers.Rejected as exc:
         _finish(
             pk,
@@ -192,6 +229,14 @@ def _finish(pk: int, state: str, **values: Any) -> None:
 
 
 def _failure(exc: Exception) -> str:
+    if isinstance(exc, JobTimeout) or "statement timeout" in str(exc):
+        return bilingual(
+            gettext_noop(
+                "The job ran longer than %(limit)s seconds and was stopped. Nothing was"
+                " written. Split the file, or ask the administrator to raise JOB_TIME_LIMIT."
+            ),
+            limit=settings.JOB_TIME_LIMIT,
+        )
     return bilingual(
         gettext_noop(
             "The job stopped on an unexpected error (%(error)s). Nothing was written; the"

@@ -6,7 +6,7 @@ members, a GeoPackage view runs whatever SQL it holds, and a zip may declare siz
 keep. So an upload reaches GDAL only after this module has (1) rebuilt a GeoJSON file from the
 members we know (type, geometry, properties, id), with its CRS reduced to an EPSG code;
 (2) checked that a Shapefile's ``.prj`` is plain WKT (PROJ parses it, no network); (3) refused
-GeoPackages whose layers are views or that carry triggers; (4) refused zips whose declared sizes
+GeoPackages that hold views or foreign virtual tables; (4) refused zips whose declared sizes
 or compression ratios are implausible, before anything is decompressed. Besides, both GDALs of
 the process (pyogrio's and Django's) are told to refuse network and ``/vsi*`` network access.
 """
@@ -214,8 +214,9 @@ def check_prj(text: str) -> None:
 
 
 def check_geopackage(path: Path) -> None:
-    """Refuse a GeoPackage whose content tables are views (their SQL would run in our process)
-    or that carries triggers or virtual tables. Read with SQLite itself, schema only."""
+    """Refuse a GeoPackage that holds views (their SQL would run in our process when GDAL reads
+    the layer) or virtual tables other than GDAL's R*Tree index. Triggers are allowed: GDAL's
+    own spatial index uses them and a read fires none. Read with SQLite itself, schema only."""
     uri = f"file:{path}?mode=ro&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True)
@@ -229,8 +230,6 @@ def check_geopackage(path: Path) -> None:
         kinds: dict[str, str] = {}
         for kind, name, sql in rows:
             kinds[str(name).lower()] = kind
-            if kind == "trigger":
-                raise Unsafe(gettext_noop("The GeoPackage holds triggers: refused."))
             if kind == "view":
                 raise Unsafe(
                     gettext_noop(
@@ -239,7 +238,10 @@ def check_geopackage(path: Path) -> None:
                     ),
                     name=name,
                 )
-            if kind == "table" and sql and re.match(r"\s*CREATE\s+VIRTUAL", sql, re.IGNORECASE):
+            # GDAL's spatial index is an R*Tree virtual table: any other module is refused.
+            virtual = re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE\s+\S+\s+USING\s+(\w+)", sql or "",
+                               re.IGNORECASE)  # fmt: skip
+            if kind == "table" and virtual and virtual.group(1).lower() != "rtree":
                 raise Unsafe(gettext_noop("The GeoPackage holds a virtual table (%(name)s)."),
                              name=name)  # fmt: skip
         if "gpkg_contents" not in kinds:

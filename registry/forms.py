@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
 
-from registry import selectors
+from registry import geometry, selectors
 from registry.choices import (
     AllocationUse,
     AreaLevel,
@@ -17,6 +17,7 @@ from registry.choices import (
     InspectionResult,
     MaintenanceKind,
 )
+from registry.errors import bilingual
 from registry.models import (
     Asset,
     DisposalRequest,
@@ -58,10 +59,38 @@ def party_field(user: User | AnonymousUser, label: Any, required: bool = True) -
     )
 
 
+class GeometryWidget(LeafletWidget):
+    """django-leaflet's map, redrawing a submitted value through our parser (not GDAL's)."""
+
+    def deserialize(self, value: Any) -> Any:
+        try:
+            return geometry.parse(value) if isinstance(value, str) else value
+        except geometry.GeometryRefused:
+            return None
+
+
+class GeometryInput(forms.Field):
+    """The map widget's GeoJSON (or WKT/EWKT) read by ``registry.geometry.parse``: never by GDAL,
+    and refused with a field error when the register could not draw or export it."""
+
+    widget = GeometryWidget(attrs={"geom_type": "GEOMETRY"})
+
+    def to_python(self, value: Any) -> Any:
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            return value
+        try:
+            return geometry.parse(value)
+        except geometry.GeometryRefused as exc:
+            raise forms.ValidationError(bilingual(exc.message, **exc.params)) from exc
+
+
 class AssetForm(forms.ModelForm):
     """Register or edit an asset, drawing its geometry on the map."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    geom = GeometryInput(label=_("geometry"), required=False)
     benefit_links = forms.MultipleChoiceField(
         label=_("benefit-link mechanisms"),
         choices=BenefitLink.choices,
@@ -79,7 +108,6 @@ class AssetForm(forms.ModelForm):
             "voucher_no", "supervising_department", "note",
         ]  # fmt: skip
         widgets = {
-            "geom": LeafletWidget(attrs={"geom_type": "GEOMETRY"}),
             "formed_on": DATE,
             "booked_on": DATE,
             "note": forms.Textarea(attrs={"rows": 2}),

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from registry import geometry
 from registry.choices import (
     ACTIVE_STATUSES,
     ASSET_CLASS_DIGIT,
@@ -97,13 +98,11 @@ def _validate(actor: User, values: dict[str, Any]) -> AdminArea:
 
 
 def _validate_geometry(geom: GEOSGeometry, area: AdminArea) -> None:
-    if geom.srid not in (None, 4490, 4326):
-        geom.transform(4490)
+    try:
+        geometry.check_geos(geom)
+    except geometry.GeometryRefused as exc:
+        raise field_error("geom", exc.message, **exc.params) from exc
     geom.srid = 4490
-    if geom.empty or not geom.valid:
-        raise field_error(
-            "geom", gettext_noop("The geometry is not valid: %(reason)s"), reason=geom.valid_reason
-        )
     township = area if area.level != AreaLevel.VILLAGE else area.parent
     boundary = township.boundary if township else None
     if township is not None and boundary is not None and not boundary.buffer(0.01).covers(geom):

@@ -274,7 +274,7 @@ BROKEN = {
     "other.zip": (zip_bytes({"readme.txt": b"hello"}), "neither an Excel workbook nor"),
     "no-dbf.zip": (zip_bytes({"a.shp": b"x" * 100, "a.shx": b"x" * 100}), "without its .dbf"),
     "table.csv": ("随便,什么\n1,2\n".encode(), "No column of the asset ledger"),
-    "bad.geojson": (b'{"type": "FeatureCollection", "features": [', "GDAL cannot read"),
+    "bad.geojson": (b'{"type": "FeatureCollection", "features": [', "GeoJSON cannot be read"),
 }
 
 
