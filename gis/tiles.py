@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
@@ -80,7 +81,10 @@ def _in_tile(assets: QuerySet[Asset], tile: TileRequest, margin_units: int) -> t
 
 def raw_tile(tile: TileRequest, assets: QuerySet[Asset]) -> bytes:
     """Every asset of ``assets`` (already scoped and filtered) that falls in the tile."""
-    inner_sql, inner_params = _in_tile(assets, tile, margin_units=64)
+    try:
+        inner_sql, inner_params = _in_tile(assets, tile, margin_units=64)
+    except EmptyResultSet:  # a filter that matches nothing (an unknown area): an empty tile
+        return b""
     # The 64-unit margin keeps symbols that straddle the tile edge whole.
     sql = f"""
         SELECT ST_AsMVT(mvt, 'assets', {EXTENT}, 'geom', 'id') FROM (
@@ -132,7 +136,10 @@ def cell_tile(
 
 def aggregate_tile(tile: TileRequest, assets: QuerySet[Asset]) -> bytes:
     """Clusters of the matching assets, aggregated on the fly (filters the cells cannot answer)."""
-    inner_sql, inner_params = _in_tile(assets, tile, margin_units=0)
+    try:
+        inner_sql, inner_params = _in_tile(assets, tile, margin_units=0)
+    except EmptyResultSet:
+        return b""
     size = cell_size(tile.z)
     groups = f"""
         SELECT count(*) AS n,

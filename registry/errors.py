@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_noop
 
 __all__ = ["ConflictError", "PermissionDenied", "ValidationError", "bilingual", "field_error"]
@@ -20,6 +21,10 @@ def bilingual(message: str, **params: Any) -> str:
         zh = gettext(message) % params if params else gettext(message)
     en = message % params if params else message
     return zh if zh == en else f"{zh} / {en}"
+
+
+# For messages evaluated later (model constraint messages): the same "中文 / English" text.
+bilingual_lazy = lazy(bilingual, str)
 
 
 def field_error(field: str, message: str, **params: Any) -> ValidationError:

@@ -7,6 +7,7 @@ from django.contrib.postgres.indexes import GistIndex
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from registry.choices import (
     AssetClass,
@@ -16,6 +17,7 @@ from registry.choices import (
     BenefitLink,
     FundEra,
 )
+from registry.errors import bilingual_lazy
 from registry.history import history, protect_delete
 
 
@@ -129,7 +131,11 @@ class Asset(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                name="asset_code_format", condition=Q(code__regex=r"^[0-9]{16}$")
+                name="asset_code_format",
+                condition=Q(code__regex=r"^[0-9]{16}$"),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("An asset code has 16 digits.")
+                ),
             ),
             models.CheckConstraint(
                 name="asset_beneficiaries_consistent",
@@ -170,6 +176,12 @@ class AssetFunding(models.Model):
         ordering = ["source__sort_order"]
         constraints = [
             models.UniqueConstraint(fields=["asset", "source"], name="assetfunding_one_per_source"),
-            models.CheckConstraint(name="assetfunding_amount_positive", condition=Q(amount__gte=0)),
+            models.CheckConstraint(
+                name="assetfunding_amount_positive",
+                condition=Q(amount__gte=0),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("A funding amount cannot be negative.")
+                ),
+            ),
         ]
         triggers = [protect_delete()]

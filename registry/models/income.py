@@ -7,8 +7,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from registry.choices import AllocationUse, PlanStatus
+from registry.errors import bilingual_lazy
 from registry.history import history, protect_delete
 
 
@@ -42,9 +44,19 @@ class IncomeRecord(models.Model):
         ordering = ["-period_start", "-id"]
         constraints = [
             models.CheckConstraint(
-                name="incomerecord_period", condition=Q(period_end__gte=F("period_start"))
+                name="incomerecord_period",
+                condition=Q(period_end__gte=F("period_start")),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("The end of the period cannot be before its start.")
+                ),
             ),
-            models.CheckConstraint(name="incomerecord_costs", condition=Q(costs__lte=F("gross"))),
+            models.CheckConstraint(
+                name="incomerecord_costs",
+                condition=Q(costs__lte=F("gross")),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("The costs cannot exceed the gross income.")
+                ),
+            ),
         ]
         triggers = [protect_delete()]
 

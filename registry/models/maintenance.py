@@ -5,8 +5,10 @@ from django.contrib.gis.db import models
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from registry.choices import InspectionResult, MaintenanceKind
+from registry.errors import bilingual_lazy
 from registry.history import history, protect_delete
 
 
@@ -45,6 +47,9 @@ class MaintenanceDuty(models.Model):
             models.CheckConstraint(
                 name="maintenanceduty_dates",
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("The end date cannot be before the start date.")
+                ),
             )
         ]
         triggers = [protect_delete()]

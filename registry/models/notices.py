@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from registry.choices import NoticeChannel, NoticeSubject
+from registry.errors import bilingual_lazy
 from registry.history import history, protect_delete
 
 
@@ -32,7 +34,11 @@ class PublicNotice(models.Model):
         ordering = ["-starts_on", "-id"]
         constraints = [
             models.CheckConstraint(
-                name="publicnotice_period", condition=Q(ends_on__gte=F("starts_on"))
+                name="publicnotice_period",
+                condition=Q(ends_on__gte=F("starts_on")),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("The end date cannot be before the start date.")
+                ),
             )
         ]
         triggers = [protect_delete()]

@@ -5,8 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from registry.choices import OperatingMode, OwnershipKind
+from registry.errors import bilingual_lazy
 from registry.history import history, protect_delete
 
 
@@ -65,7 +67,11 @@ class OwnershipShare(models.Model):
                 fields=["record", "party"], name="ownershipshare_one_per_party"
             ),
             models.CheckConstraint(
-                name="ownershipshare_percent_range", condition=Q(percent__gt=0, percent__lte=100)
+                name="ownershipshare_percent_range",
+                condition=Q(percent__gt=0, percent__lte=100),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("A share is more than 0 and at most 100 percent.")
+                ),
             ),
         ]
         triggers = [protect_delete()]
@@ -146,6 +152,9 @@ class OperationContract(models.Model):
             models.CheckConstraint(
                 name="operationcontract_dates",
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                violation_error_message=bilingual_lazy(
+                    gettext_noop("The end date cannot be before the start date.")
+                ),
             )
         ]
         triggers = [protect_delete()]

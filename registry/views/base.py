@@ -76,6 +76,12 @@ class AssetActionView(FormView):
     def perform(self, form: Any) -> None:
         raise NotImplementedError
 
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # 400, as the asset form answers: the page is the same, the status tells scripts.
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
     def form_valid(self, form: Any) -> HttpResponse:
         try:
             self.perform(form)
