@@ -140,14 +140,15 @@ def parse(text: str) -> GEOSGeometry:
 
 
 # SQL of the same rule, for the CHECK constraint and the repair of stored rows (migration 0005).
+# A standard-SQL body (RETURN): PostgreSQL resolves its functions when it is created, so the
+# CHECK constraint also holds while pg_restore loads rows with an empty search_path.
 DRAWABLE_SQL = """
 CREATE OR REPLACE FUNCTION atlas_drawable(g geometry) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT g IS NULL OR (
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN g IS NULL OR (
     GeometryType(g) IN ('POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING',
                         'MULTIPOLYGON')
     AND NOT ST_IsEmpty(g) AND ST_NDims(g) = 2
     AND ST_XMin(g) >= -180 AND ST_XMax(g) <= 180
-    AND ST_YMin(g) >= -85 AND ST_YMax(g) <= 85)
-$$;
+    AND ST_YMin(g) >= -85 AND ST_YMax(g) <= 85);
 """

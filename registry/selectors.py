@@ -6,6 +6,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
@@ -15,6 +16,8 @@ from django.db.models import (
     DateField,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -39,7 +42,7 @@ from registry.models import (
     User,
     Waterway,
 )
-from registry.models.areas import AdminAreaQuerySet
+from registry.models.areas import AdminAreaQuerySet, short_name
 from registry.models.assets import AssetQuerySet
 from registry.models.parties import mask_phone
 from registry.scoping import scope_prefix, visible_to
@@ -54,6 +57,27 @@ def area_list(*, user: User | AnonymousUser, level: str | None = None) -> AdminA
     if level:
         qs = qs.filter(level=level)
     return visible_to(user, qs)  # type: ignore[return-value]
+
+
+def area_reference(*, user: User | AnonymousUser) -> list[dict[str, Any]]:
+    """The townships (outlines) and villages (points) a user may place assets in, as GeoJSON
+    text written by PostGIS (CGCS2000 numbers are WGS84 numbers to well under a metre): the
+    drawing form's reference layer, one query, no geometry objects in Python."""
+    shape = Case(
+        When(level=AreaLevel.TOWNSHIP, then=AsGeoJSON("boundary", precision=6)),
+        default=AsGeoJSON("point", precision=6),
+    )
+    rows = (
+        area_list(user=user)
+        .filter(level__in=[AreaLevel.TOWNSHIP, AreaLevel.VILLAGE])
+        .annotate(
+            shape=shape,
+            lon=Func("point", function="ST_X", output_field=FloatField()),
+            lat=Func("point", function="ST_Y", output_field=FloatField()),
+        )
+        .values("pk", "name", "shape", "lon", "lat")
+    )
+    return [{**row, "short_name": short_name(row["name"])} for row in rows]
 
 
 def area_get(*, user: User | AnonymousUser, code: str) -> AdminArea | None:

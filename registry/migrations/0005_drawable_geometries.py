@@ -9,7 +9,7 @@ from registry.geometry import DRAWABLE_SQL
 
 REPAIR_FUNCTION = """
 CREATE OR REPLACE FUNCTION atlas_repair_geometry(g geometry) RETURNS geometry
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql IMMUTABLE SET search_path = public, pg_catalog AS $$
   -- Collections keep their parts of the highest dimension (a point + a line -> the line);
   -- heights and measures are dropped; what is still not drawable becomes NULL.
   WITH flat AS (

@@ -96,10 +96,7 @@ class AdminArea(models.Model):
     @property
     def short_name(self) -> str:
         """The name without its committee suffix: 向东村村民委员会 -> 向东村."""
-        for suffix in ("村民委员会", "居民委员会"):
-            if self.name.endswith(suffix) and len(self.name) > len(suffix):
-                return self.name[: -len(suffix)]
-        return self.name
+        return short_name(self.name)
 
     @property
     def scope_prefix(self) -> str:
@@ -127,3 +124,11 @@ class Waterway(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def short_name(name: str) -> str:
+    """An area name without its committee suffix: 向东村村民委员会 -> 向东村."""
+    for suffix in ("村民委员会", "居民委员会"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name

@@ -142,10 +142,11 @@ class AssetDetailView(TemplateView):
 
 
 def _geojson(geom: Any) -> dict[str, Any] | None:
-    """A geometry as RFC 7946 GeoJSON (lon/lat numbers) for a page's small map."""
+    """A geometry as GeoJSON for a page's small map: CGCS2000 numbers are WGS84 numbers to
+    well under a metre, so no transformation (GDAL's costs ~30 ms a call)."""
     if geom is None:
         return None
-    result: dict[str, Any] = json.loads(geom.transform(4326, clone=True).geojson)
+    result: dict[str, Any] = json.loads(geom.json)
     return result
 
 
@@ -177,19 +178,17 @@ class AssetFormView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        areas = selectors.area_list(user=user).filter(level__in=["township", "village"])
         features = []
         points: dict[str, Any] = {}
-        for area in areas:
-            geom = area.boundary if area.level == "township" else area.point
-            if area.point is not None:
-                points[str(area.pk)] = area.point.coords
-            if geom is not None:
+        for area in selectors.area_reference(user=user):
+            if area["lon"] is not None:
+                points[str(area["pk"])] = (area["lon"], area["lat"])
+            if area["shape"]:
                 features.append(
                     {
                         "type": "Feature",
-                        "geometry": _geojson(geom),
-                        "properties": {"name": area.short_name},
+                        "geometry": json.loads(area["shape"]),
+                        "properties": {"name": area["short_name"]},
                     }
                 )
         asset = kwargs.get("asset")
