@@ -68,7 +68,9 @@ class FastSelect(forms.Select):
 
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> Any:
         widget = self.get_context(name, value, attrs)["widget"]
-        html = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        html: list[str] = [
+            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
+        ]
         for group, options, _index in widget["optgroups"]:
             if group:
                 html.append(format_html('<optgroup label="{}">', group))
@@ -161,7 +163,8 @@ class AssetForm(forms.ModelForm):
             .select_related(None)
             .only("pk", "code", "name", "level")
         )
-        area_field.widget = FastSelect(attrs=area_field.widget.attrs, choices=area_field.choices)
+        area_field.widget = FastSelect(attrs=area_field.widget.attrs)
+        area_field.widget.choices = area_field.choices
         area_field.label_from_instance = lambda obj: f"{obj.code} {obj.name}"  # type: ignore[method-assign]
         self.sources = list(FundSource.objects.filter(active=True))
         existing = (
