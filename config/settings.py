@@ -5,11 +5,13 @@ project-local PostGIS cluster that `make run` starts. Production fails fast when
 missing. Documented in README.md, section "Configuration".
 """
 
+import datetime
 import os
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "csp",
     "registry",
     "gis",
 ]
@@ -76,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attaches the acting user and the request URL to every row-history event (pghistory).
     "pghistory.middleware.HistoryMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,7 +122,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- users --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "registry.User"
-AUTHENTICATION_BACKENDS = ["registry.auth.AreaModelBackend"]
+# django-axes first: it refuses a locked-out account before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "registry.auth.AreaModelBackend"]
+# Login throttling per account (DESIGN.md §3): after AXES_FAILURE_LIMIT wrong passwords in a row
+# the account is locked for AXES_COOLOFF_TIME; an administrator lifts it sooner in the admin
+# (Axes > Access attempts) or with `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gis:map"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,10 +247,36 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": False,
 }
 
+# Content-Security-Policy (django-csp): scripts only from us or inline with the request's nonce
+# (django-leaflet's map set-up takes it too); styles may be inline (Leaflet and VectorGrid write
+# style attributes); images also as data:/blob: (markers, the PNG export) and from the basemap.
+_basemap_origin = (
+    "{0.scheme}://{0.netloc}".format(urlsplit(BASEMAP_URL.replace("{s}", "*")))
+    if os.environ.get("BASEMAP_URL")
+    else None
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *([_basemap_origin] if _basemap_origin else [])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+
 # Debian 12 ships GDAL 3.6, which cannot block file and network access from within spatial
 # reference definitions. Our imports parse user files with pyogrio's own newer GDAL and accept
 # only EPSG codes for coordinate systems, so the warning is known and handled, not ignored.
-SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+# axes.W006 asks to lock by IP address too; we lock per account on purpose (DESIGN.md §3: county
+# offices share one public IP, so an IP lock would shut out a whole township).
+SILENCED_SYSTEM_CHECKS = ["gis.W001", "axes.W006"]
 
 LOGGING = {
     "version": 1,

@@ -192,6 +192,9 @@ class AssetFormView(TemplateView):
                     }
                 )
         asset = kwargs.get("asset")
+        form = kwargs.get("form")
+        if form is not None:  # django-leaflet's inline map set-up runs under our CSP nonce
+            form.fields["geom"].widget.csp_nonce = getattr(self.request, "csp_nonce", None)
         context["form_data"] = {
             "subtypes": SUBTYPES_BY_CLASS,
             "reference": {"type": "FeatureCollection", "features": features},

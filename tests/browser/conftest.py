@@ -122,6 +122,13 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A script, style or image our Content-Security-Policy blocks is a broken page too.
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text)
+        if msg.type == "error" and "Content Security Policy" in msg.text
+        else None,
+    )
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -72,3 +72,24 @@ def test_language_switch_to_english_and_back(login, live_url):
     expect(page.locator("h1")).to_have_text("Administrative areas")
     page.click("button[name=language][value=zh-hans]")
     expect(page.locator("h1")).to_have_text("行政区划")
+
+
+def test_the_map_saves_as_png_under_the_content_security_policy(login):
+    """html-to-image draws the map into a data: URL that the page offers as a download; the
+    browser may not save files here, so the test reads the URL the link was given."""
+    import base64
+
+    page = login("planner")
+    page.evaluate(
+        "() => { HTMLAnchorElement.prototype.click = function () {"
+        " if (this.download) { window.savedPng = this.href; } }; }"
+    )
+    wait_for_map(page)
+    page.locator(".leaflet-control a.export").click()
+    page.wait_for_function("() => window.savedPng !== undefined", timeout=20_000)
+    url = page.evaluate("() => window.savedPng")
+    assert url.startswith("data:image/png;base64,")
+    png = base64.b64decode(url.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    csp = page.request.get(page.url).headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in csp and "object-src 'none'" in csp
