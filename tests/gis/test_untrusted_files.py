@@ -248,7 +248,9 @@ def test_a_geopackage_srs_definition_pointing_at_a_url_is_not_fetched(
     ],
     ids=["view", "virtual-table"],
 )
-def test_geopackages_with_views_or_foreign_virtual_tables_are_refused_unread(sql, tmp_path, county_manager):
+def test_geopackages_with_views_or_foreign_virtual_tables_are_refused_unread(
+    sql, tmp_path, county_manager
+):
     path = geopackage(tmp_path)
     with sqlite3.connect(path) as db:
         db.execute(sql)
