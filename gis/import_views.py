@@ -53,10 +53,12 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 bilingual(
                     gettext_noop(
-                        "The file is %(size)s MB; at most %(limit)s MB can be imported at once."
+                        "The file is %(size)s bytes; at most %(limit)s bytes (%(limit_mb)s MB)"
+                        " can be imported at once."
                     ),
-                    size=upload.size // 1_000_000,
-                    limit=settings.IMPORT_MAX_BYTES // 1_000_000,
+                    size=f"{upload.size:,}",
+                    limit=f"{settings.IMPORT_MAX_BYTES:,}",
+                    limit_mb=f"{settings.IMPORT_MAX_BYTES / 1_000_000:g}",
                 )
             )
         if upload.size == 0:

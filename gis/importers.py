@@ -939,7 +939,9 @@ class Checker:
     def _rules(self, row: Row, merged: dict[str, Any], place: Any) -> None:
         area = self.by_id.get(merged.get("area_id") or 0)
         if area is not None and not can_edit(self.actor, area.code):
-            row.problem("area_code", gettext_noop("%(area)s is outside your area."), area=area.name)
+            # Neither name nor code: what lies outside the scope is not ours to tell (a 404
+            # elsewhere), and a row may name the area by township and village instead.
+            row.problem("area_code", gettext_noop("This row's area is outside your area."))
         for name, message, params in rule_problems(merged, self.today):
             if not _has_problem(row, name):
                 row.problem(name, message, **params)

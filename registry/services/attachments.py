@@ -17,6 +17,18 @@ SIGNATURES = [
 ]
 
 
+EXTENSIONS = {content_type: extension for _m, content_type, extension in SIGNATURES} | {
+    "image/webp": "webp"
+}
+
+
+def attachment_download_name(attachment: Attachment) -> str:
+    """The name a file is served under: ours, with the extension of its sniffed type. The
+    uploaded name (``poly.html``) is kept in the record, never sent back as a file name."""
+    extension = EXTENSIONS.get(attachment.content_type, "bin")
+    return f"{attachment.asset.code}-{attachment.kind}-{attachment.pk}.{extension}"
+
+
 def _sniff(head: bytes) -> tuple[str, str] | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp", "webp"
@@ -44,9 +56,10 @@ def attachment_store(
     if upload.size > limit:
         raise field_error(
             field,
-            gettext_noop("The file %(name)s is larger than %(mb)s MB."),
+            gettext_noop("The file %(name)s is %(size)s bytes; at most %(limit)s bytes are kept."),
             name=name,
-            mb=limit // (1024 * 1024),
+            size=f"{upload.size:,}",
+            limit=f"{limit:,}",
         )
     upload.seek(0)
     sniffed = _sniff(upload.read(16))

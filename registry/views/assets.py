@@ -35,6 +35,7 @@ from registry.models.parties import mask_phone
 from registry.records import LISTS
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
+from registry.services.attachments import attachment_download_name
 from registry.services.disposal import disposal_can_decide, disposal_pending_level
 from registry.services.income import plan_can_advance
 from registry.views.base import acting_user, apply_service_errors
@@ -344,7 +345,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     response = FileResponse(
         handle,
         content_type=attachment.content_type,
-        filename=attachment.original_name,
+        filename=attachment_download_name(attachment),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = response["Content-Disposition"].replace(

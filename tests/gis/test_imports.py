@@ -523,12 +523,13 @@ def test_an_upload_over_the_size_limit_is_refused_on_the_form(
     settings.IMPORT_MAX_BYTES = 1000
     client.force_login(county_manager)
     path = tmp_path / "big.csv"
-    path.write_bytes(b"a" * 5000)
+    path.write_bytes(b"a" * 1001)  # one byte over: the message must say so exactly
     before = AssetImport.objects.count()
     with path.open("rb") as handle:
         response = client.post(reverse("gis:import_list"), {"file": handle})
     assert response.status_code == 200
-    assert "MB" in response.content.decode() and " / " in response.content.decode()
+    text = response.content.decode()
+    assert "The file is 1,001 bytes; at most 1,000 bytes" in text and " / " in text
     assert AssetImport.objects.count() == before
 
 
