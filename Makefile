@@ -5,25 +5,30 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PY := .venv/bin/python
 
-.PHONY: run test bench bench-exports bench-imports lint db-start db-stop psql help
+.PHONY: run dev test bench bench-exports bench-imports bench-load lint db-start db-stop psql help
 
 help:
-	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT)"
+	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT) (gunicorn)"
+	@echo "make dev   - the same with Django's development server (DEBUG on, reloads code)"
 	@echo "make test  - set up everything, then ruff, mypy, import rules, migrations check, pytest"
 	@echo "make bench - tile benchmark on 1,000,000 assets in a separate database (BENCH_ARGS=...)"
 	@echo "make bench-exports - exports of the same database against ogr2ogr and COPY"
 	@echo "make bench-imports - a 100,000-row Excel ledger imported into the same database"
+	@echo "make bench-load - 50 users of every role for 2 minutes on the same database (gunicorn, Locust)"
 
-# Local use: debug mode unless the caller says otherwise.
-run: export DEBUG ?= 1
+# What a county runs on one machine: gunicorn with DEBUG off, the worker beside it.
 run:
 	@bash scripts/setup.sh run
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+
+# Developers: runserver (DEBUG on, code reloads); the worker runs beside it.
+dev: export DEBUG ?= 1
+dev:
+	@bash scripts/setup.sh run
 	@$(PY) manage.py load_demo_county --if-empty
-	@echo "==> Serving http://$(HOST):$(PORT)  (demo accounts: see README; Ctrl-C stops)"
-	@# The background worker (imports) runs beside the web server and stops with it.
 	@$(PY) manage.py db_worker --no-reload & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test:
 	@bash scripts/setup.sh test
@@ -40,6 +45,10 @@ bench-exports:
 bench-imports:
 	@bash scripts/setup.sh test
 	@.venv/bin/python bench/imports.py $(BENCH_ARGS)
+
+bench-load:
+	@bash scripts/setup.sh test
+	@.venv/bin/python bench/load.py $(BENCH_ARGS)
 
 lint:
 	@bash scripts/check.sh lint

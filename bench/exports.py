@@ -8,12 +8,13 @@ one run, for the same query (the auditor's whole-county asset list, all ledger c
   - CSV: our exporter vs PostgreSQL `COPY (same SQL) TO STDOUT`;
   - Excel: our exporter (xlsxwriter, constant memory) alone, against the 3-minute target;
 each in a child process so that its peak memory (max RSS) is its own.
-Run: .venv/bin/python bench/exports.py [--limit N]
+Run: make bench-exports   (or: .venv/bin/python bench/exports.py [--limit N])
+Options: --assets N, --database NAME (see bench/common.py), --limit N (only the first N assets).
+Tiny run (make test): --assets 2000 --database relief_atlas_bench_smoke --limit 500.
 """
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -21,20 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import add_database_arguments, bench_url, prepare_database, run_child, setup_django
+
+STEP_TIMEOUT = 1800  # seconds; Excel of 1M rows takes about 3 minutes
 
 
-def setup_django(limit: int | None):  # type: ignore[no-untyped-def]
-    from tiles import base_url
-
-    os.environ["DATABASE_URL"] = base_url()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    import django
-
-    django.setup()
+def ledger_queryset(database: str, limit: int | None):  # type: ignore[no-untyped-def]
+    setup_django(bench_url(database))
     from registry import selectors
     from registry.models import User
 
@@ -60,12 +55,13 @@ def ogr2ogr(sql: str, out: str) -> None:
         ["ogr2ogr", "-f", "GPKG", out, pg, "-sql", sql, "-nln", "assets"],
         check=True,
         capture_output=True,
+        timeout=STEP_TIMEOUT,
     )
 
 
-def child(fmt: str, limit: int | None, out: str) -> None:
+def child(fmt: str, database: str, limit: int | None, out: str) -> None:
     """Run one export in this (child) process and print its figures as JSON."""
-    qs = setup_django(limit)
+    qs = ledger_queryset(database, limit)
     from django.db import connection
 
     from gis import exporters
@@ -121,29 +117,29 @@ def child(fmt: str, limit: int | None, out: str) -> None:
     )
 
 
-def run(fmt: str, limit: int | None) -> dict:
+def run(fmt: str, database: str, limit: int | None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / f"out.{fmt}")
-        args = [sys.executable, __file__, "--child", fmt, "--out", out]
+        args = [sys.executable, __file__, "--child", fmt, "--out", out, "--database", database]
         if limit:
             args += ["--limit", str(limit)]
-        result = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-        if result.returncode:
-            raise SystemExit(result.stderr[-3000:])
+        result = run_child(args, STEP_TIMEOUT)
         return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_database_arguments(parser)
     parser.add_argument("--limit", type=int, default=None, help="only the first N assets")
-    parser.add_argument("--child", default=None)
-    parser.add_argument("--out", default=None)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.limit, args.out)
+        child(args.child, args.database, args.limit, args.out)
         return
+    prepare_database(bench_url(args.database), args.assets)
     formats = ("ogr2ogr", "ogr2ogr-raw", "gpkg", "copy", "csv", "xlsx")
-    results = {fmt: run(fmt, args.limit) for fmt in formats}
+    results = {fmt: run(fmt, args.database, args.limit) for fmt in formats}
     rows = results["gpkg"]["rows"]
     print(f"\n{rows:,} assets (auditor, whole county, all ledger columns)")
     print(f"{'export':<36} {'seconds':>8} {'peak MB':>8} {'MiB':>8}")

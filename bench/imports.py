@@ -10,36 +10,27 @@ On the benchmark database of bench/tiles.py (built if missing), in one run:
      as it was (only the final COMMIT of a real import is not measured);
 each step in its own child process, so that its peak memory (max RSS) is its own.
 Run: make bench-imports   (or: .venv/bin/python bench/imports.py [--rows N])
+Options: --assets N, --database NAME (see bench/common.py), --rows N.
+Tiny run (make test): --assets 2000 --database relief_atlas_bench_smoke --rows 200.
 """
 
 import argparse
 import datetime
 import json
-import os
 import random
 import resource
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import add_database_arguments, bench_url, prepare_database, run_child, setup_django
+
 TARGET_SECONDS = 60
 TARGET_MB = 1024
-
-
-def setup_django() -> None:
-    from tiles import base_url
-
-    os.environ["DATABASE_URL"] = base_url()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    import django
-
-    django.setup()
+STEP_TIMEOUT = 1800  # seconds
 
 
 def write_ledger(path: Path, rows: int) -> None:
@@ -85,9 +76,9 @@ def write_ledger(path: Path, rows: int) -> None:
     book.close()
 
 
-def step(name: str, path: str) -> None:
+def step(name: str, database: str, path: str) -> None:
     """One measured step, run in this (child) process; prints a JSON line."""
-    setup_django()
+    setup_django(bench_url(database))
     from django.db import transaction
 
     from gis import importers
@@ -115,37 +106,40 @@ def step(name: str, path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_database_arguments(parser)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step:
-        step(args.step, args.file)
+        step(args.step, args.database, args.file)
         return
-    from tiles import base_url, prepare_database
-
-    os.environ["DATABASE_URL"] = base_url()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    prepare_database(base_url(), 1_000_000, rebuild=False)
+    prepare_database(bench_url(args.database), args.assets)
     folder = Path(tempfile.mkdtemp(prefix="atlas-bench-import-"))
-    path = folder / "ledger.xlsx"
+    try:
+        results = measure(folder / "ledger.xlsx", args.rows, args.database)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report(results, args.rows)
+
+
+def measure(path: Path, rows: int, database: str) -> dict[str, dict]:
     started = time.perf_counter()
-    write_ledger(path, args.rows)
+    write_ledger(path, rows)
     print(
-        f"ledger of {args.rows:,} rows written in {time.perf_counter() - started:.1f} s "
+        f"ledger of {rows:,} rows written in {time.perf_counter() - started:.1f} s "
         f"({path.stat().st_size / 1e6:.1f} MB)",
         flush=True,
     )
     results = {}
     for name in ("read", "preview", "commit"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--step", name, "--file", str(path)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        args = [sys.executable, __file__, "--step", name, "--file", str(path)]
+        out = run_child([*args, "--database", database], STEP_TIMEOUT).stdout
         results[name] = json.loads(out.strip().splitlines()[-1])
+    return results
+
+
+def report(results: dict[str, dict], rows: int) -> None:
     print(f"\n{'step':<44} {'seconds':>8} {'peak MB':>8}  rows")
     labels = {
         "read": "read the file only (calamine, the floor)",
@@ -157,7 +151,7 @@ def main() -> None:
         print(f"{label:<44} {r['seconds']:8.1f} {r['peak_mb']:8.0f}  {r['rows']:,}")
     commit = results["commit"]
     print(f"\ncommit / read-only: {commit['seconds'] / results['read']['seconds']:.1f}x")
-    assert commit["errors"] == 0 and commit["create"] == args.rows, commit
+    assert commit["errors"] == 0 and commit["create"] == rows, commit
     missed = []
     if commit["seconds"] > TARGET_SECONDS:
         missed.append(f"commit {commit['seconds']:.0f} s > {TARGET_SECONDS} s")

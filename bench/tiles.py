@@ -8,104 +8,40 @@ generator's benchmark mode, loaded with COPY), then measures in the same run:
 for the busiest tiles at zooms 6, 8, 10, 12, 14 and 16, with tile sizes; and
   4. the time from navigation to the first asset tiles drawn in headless Chromium.
 It prints medians, p95 and ratios. Run: make bench   (or: .venv/bin/python bench/tiles.py)
-Options: --assets N (default 1,000,000), --tiles K busiest tiles per zoom (default 20),
---rounds R (default 3), --rebuild to load the database again.
+Options: --assets N (default 1,000,000), --database NAME (default relief_atlas_bench),
+--tiles K busiest tiles per zoom (default 20), --rounds R (default 3), --browser-loads B
+(default 3), --rebuild to load the database again.
+Tiny run (make test): --assets 2000 --database relief_atlas_bench_smoke --tiles 2 --rounds 1
+--browser-loads 1.
 """
 
 import argparse
 import os
 import resource
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
-import psycopg2
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (
+    add_database_arguments,
+    bench_url,
+    login,
+    percentile,
+    prepare_database,
+    start_gunicorn,
+    stop_process,
+    worker_peak_rss_mb,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BENCH_DB = "relief_atlas_bench"
 ZOOMS = [6, 8, 10, 12, 14, 16]
 TARGET_P95_MS = 150
 TARGET_RATIO = 1.3
 TARGET_BYTES = 500 * 1024
 TARGET_FIRST_TILES_MS = 2000
-
-
-def base_url() -> str:
-    """The DATABASE_URL of the local cluster (or the environment's), with the bench database."""
-    url = (
-        os.environ.get("DATABASE_URL")
-        or subprocess.check_output(
-            ["bash", str(ROOT / "scripts" / "db.sh"), "url"], text=True
-        ).strip()
-    )
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + BENCH_DB))
-
-
-def admin_connection(url: str):  # type: ignore[no-untyped-def]
-    parts = urllib.parse.urlsplit(url)
-    host = urllib.parse.unquote(parts.hostname or "") if parts.hostname else None
-    if parts.netloc.split("@")[-1].startswith("%2F"):
-        host = urllib.parse.unquote(parts.netloc.split("@")[-1].rsplit(":", 1)[0])
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=urllib.parse.unquote(parts.username or ""),
-        password=urllib.parse.unquote(parts.password or "") or None,
-        host=host,
-        port=parts.port or 5432,
-    )
-    conn.autocommit = True
-    return conn
-
-
-def prepare_database(url: str, assets: int, rebuild: bool) -> None:
-    conn = admin_connection(url)
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB])
-        exists = cur.fetchone() is not None
-        if exists and rebuild:
-            cur.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
-            exists = False
-        if not exists:
-            cur.execute(f"CREATE DATABASE {BENCH_DB}")
-    conn.close()
-
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    from django.db import connection
-
-    from gis.tiles import rebuild_cells
-    from registry.demo import load_demo_county
-    from registry.demo_assets import bulk_load_assets
-    from registry.models import AdminArea, Asset
-
-    call_command("migrate", verbosity=0)
-    if not AdminArea.objects.exists():
-        load_demo_county()
-    have = Asset.objects.count()
-    if have < assets:
-        print(f"loading {assets - have:,} synthetic assets with COPY ...", flush=True)
-        started = time.perf_counter()
-        bulk_load_assets(assets=assets - have, seed=20261126 + have)
-        print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
-        started = time.perf_counter()
-        rebuild_cells()
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE atlas_gis_tileversion SET version = version + 1")
-            cursor.execute("ANALYZE registry_asset")
-            cursor.execute("ANALYZE atlas_gis_assetcell")
-        print(f"  tile cells rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
-    print(f"database {BENCH_DB}: {Asset.objects.count():,} assets", flush=True)
 
 
 def busiest_tiles(zoom: int, count: int) -> list[tuple[int, int, int, int]]:
@@ -132,11 +68,6 @@ def busiest_tiles(zoom: int, count: int) -> list[tuple[int, int, int, int]]:
         return [(zoom, int(x), int(y), int(n)) for x, y, n in cursor.fetchall()]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def direct_tile(z: int, x: int, y: int, user) -> bytes:  # type: ignore[no-untyped-def]
     """The baseline: the same SQL the endpoint runs, called directly (no HTTP, no cache)."""
     from gis import tiles
@@ -149,93 +80,7 @@ def direct_tile(z: int, x: int, y: int, user) -> bytes:  # type: ignore[no-untyp
     return tiles.cell_tile(tile, prefix=scope_prefix(user) or "", asset_class=None, status=None)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_gunicorn(url: str, cache_dir: str) -> tuple[subprocess.Popen, str]:  # type: ignore[type-arg]
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only",
-        "TILE_CACHE_DIR": cache_dir,
-        "DB_CONN_MAX_AGE": "600",
-    }
-    proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
-            "-w",
-            "2",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    import requests
-
-    for _ in range(100):
-        try:
-            requests.get(base + "/accounts/login/", timeout=2)
-            return proc, base
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start")
-
-
-def login(base: str, username: str):  # type: ignore[no-untyped-def]
-    import requests
-
-    from registry.demo import DEMO_PASSWORD
-
-    session = requests.Session()
-    session.get(base + "/accounts/login/")
-    session.post(
-        base + "/accounts/login/",
-        data={
-            "username": username,
-            "password": DEMO_PASSWORD,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        headers={"Referer": base},
-    )
-    return session
-
-
-def worker_peak_rss_mb(proc: subprocess.Popen) -> float:  # type: ignore[type-arg]
-    """Largest peak RSS among gunicorn's processes (VmHWM), in MB."""
-    peaks = []
-    for pid in [proc.pid, *children(proc.pid)]:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]) / 1024)
-        except OSError:
-            pass
-    return max(peaks) if peaks else 0.0
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def first_tiles_ms(base: str) -> list[float]:
+def first_tiles_ms(base: str, loads: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
     from registry.demo import DEMO_PASSWORD
@@ -253,7 +98,7 @@ def first_tiles_ms(base: str) -> list[float]:
                 "--disable-sync",
             ],
         )
-        for _ in range(3):
+        for _ in range(loads):
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             page = context.new_page()
             page.goto(base + "/accounts/login/")
@@ -269,16 +114,14 @@ def first_tiles_ms(base: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--assets", type=int, default=1_000_000)
+    add_database_arguments(parser)
     parser.add_argument("--tiles", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--browser-loads", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
 
-    url = base_url()
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
+    url = bench_url(args.database)
     prepare_database(url, args.assets, args.rebuild)
 
     from registry.models import User
@@ -286,7 +129,7 @@ def main() -> None:
     planner = User.objects.select_related("area").get(username="planner")
     tiles_by_zoom = {z: busiest_tiles(z, args.tiles) for z in ZOOMS}
     cache_dir = tempfile.mkdtemp(prefix="atlas-tiles-")
-    proc, base = start_gunicorn(url, cache_dir)
+    proc, base = start_gunicorn(url, cache_dir, conn_max_age="600")
     try:
         session = login(base, "planner")
         print(
@@ -312,12 +155,12 @@ def main() -> None:
                 shutil.rmtree(cache_dir, ignore_errors=True)  # every HTTP request below misses
                 for tz, x, y, _n in tiles_by_zoom[z]:
                     started = time.perf_counter()
-                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt")
+                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt", timeout=60)
                     cold.append((time.perf_counter() - started) * 1000)
                     assert response.status_code == 200, response.status_code
                 for tz, x, y, _n in tiles_by_zoom[z]:
                     started = time.perf_counter()
-                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt")
+                    response = session.get(f"{base}/gis/tiles/assets/{tz}/{x}/{y}.mvt", timeout=60)
                     warm.append((time.perf_counter() - started) * 1000)
             sql50, http50 = statistics.median(direct), statistics.median(cold)
             row = (
@@ -343,9 +186,9 @@ def main() -> None:
                 failures.append(f"z{z}: HTTP/SQL p50 ratio {row[6]:.2f} > {TARGET_RATIO}")
             if max(sizes) > TARGET_BYTES:
                 failures.append(f"z{z}: a tile of {max(sizes) / 1024:.0f} KiB > 500 KiB")
-        first = first_tiles_ms(base)
+        first = first_tiles_ms(base, max(1, args.browser_loads))
         print(
-            f"\nfirst asset tiles drawn after navigation (Chromium, 3 loads): median "
+            f"\nfirst asset tiles drawn after navigation (Chromium, {len(first)} loads): median "
             f"{statistics.median(first):.0f} ms, max {max(first):.0f} ms"
         )
         if max(first) > TARGET_FIRST_TILES_MS:
@@ -357,8 +200,7 @@ def main() -> None:
         )
         print("\ntargets: " + ("all met" if not failures else "MISSED: " + "; ".join(failures)))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop_process(proc)
         shutil.rmtree(cache_dir, ignore_errors=True)
 
 
