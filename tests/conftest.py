@@ -1,5 +1,15 @@
 """Shared fixtures: a real PostGIS test database holding the demo county, and its accounts."""
 
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
 
 from registry.demo import DEMO_PASSWORD, load_demo_county
@@ -72,3 +82,80 @@ def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
         **settings.CACHES,
         "tiles": {**settings.CACHES["tiles"], "LOCATION": str(tmp_path / "tiles")},
     }
+
+
+# --- the app served as `make run` serves it -----------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "test-results"
+# What scripts/serve.sh is told here; the connection bound of the serving test depends on it.
+WEB_WORKERS, WEB_THREADS = 2, 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _test_database_url() -> str:
+    """The URL of the database pytest-django created, for the server process."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = quote(db.get("HOST") or "", safe="")
+    port = db.get("PORT") or 5432
+    return f"postgis://{auth}@{host}:{port}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """`scripts/serve.sh` (gunicorn, DEBUG off, and the background worker), exactly as `make run`
+    starts it, on the test database."""
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "served-test-key",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_WORKERS": str(WEB_WORKERS),
+        "WEB_THREADS": str(WEB_THREADS),
+        "MEDIA_ROOT": str(RESULTS / "media"),
+        "JOBS_CACHE_DIR": str(RESULTS / "jobs-cache"),
+        "TILE_CACHE_DIR": str(RESULTS / "tile-cache"),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log = open(RESULTS / "server.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        ["bash", "scripts/serve.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url + "/accounts/login/", timeout=2)
+            break
+        except OSError as exc:
+            if server.poll() is not None or time.monotonic() > deadline:
+                os.killpg(server.pid, signal.SIGKILL)
+                raise RuntimeError("the app did not start; see test-results/server.log") from exc
+            time.sleep(0.3)
+    yield url
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+    log.close()
