@@ -39,14 +39,31 @@ class AssetCell(models.Model):
 
 
 class TileVersion(models.Model):
-    """A counter that every change to the asset table raises (statement trigger): cached tiles
-    are keyed by it, so no process ever serves a tile older than the data."""
+    """A counter raised when the asset table is emptied or rebuilt in bulk: every cached tile
+    is keyed by it (and by its regions' versions, TileRegion)."""
 
     id = models.SmallIntegerField(primary_key=True, default=1)
     version = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return str(self.version)
+
+
+class TileRegion(models.Model):
+    """The data version of one z12 tile's area (about 10 km): a statement trigger raises the
+    regions that every changed asset covers, before and after the change. A cached tile is
+    keyed by the newest version of the regions under it, so an edit in one village leaves the
+    rest of the county's tiles cached."""
+
+    x = models.IntegerField()
+    y = models.IntegerField()
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["x", "y"], name="tileregion_xy")]
+
+    def __str__(self) -> str:
+        return f"z12 ({self.x}, {self.y}) v{self.version}"
 
 
 class AssetImport(models.Model):

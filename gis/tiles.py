@@ -169,13 +169,34 @@ def effective_prefix(user_prefix: str, area_code: str | None) -> str | None:
 
 
 def rebuild_cells() -> None:
-    """Recount every cell from the asset table (after bulk loads that bypass the trigger)."""
+    """Recount every cell from the asset table (after bulk loads that bypass the triggers), and
+    raise the global version: no tile cached before the load may be served after it."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT atlas_cells_rebuild()")
+        cursor.execute("SELECT atlas_tile_version_bump_now()")
 
 
-def data_version() -> int:
+REGION_ZOOM = 12
+
+
+def data_version(tile: TileRequest) -> int:
+    """The version a cached tile is keyed by: the newest change under it (the z12 regions it
+    covers, one region around it for symbols that reach over its edge) or the last bulk
+    rebuild, whichever is newer. One indexed range read."""
+    if tile.z >= REGION_ZOOM:
+        shift = tile.z - REGION_ZOOM
+        lo_x, hi_x, lo_y, hi_y = tile.x >> shift, tile.x >> shift, tile.y >> shift, tile.y >> shift
+    else:
+        shift = REGION_ZOOM - tile.z
+        lo_x, lo_y = tile.x << shift, tile.y << shift
+        hi_x, hi_y = lo_x + (1 << shift) - 1, lo_y + (1 << shift) - 1
     with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM atlas_gis_tileversion WHERE id = 1")
+        cursor.execute(
+            "SELECT greatest("
+            " (SELECT version FROM atlas_gis_tileversion WHERE id = 1),"
+            " (SELECT max(version) FROM atlas_gis_tileregion"
+            "   WHERE x BETWEEN %s AND %s AND y BETWEEN %s AND %s))",
+            [lo_x - 1, hi_x + 1, lo_y - 1, hi_y + 1],
+        )
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return int(row[0] or 0) if row else 0

@@ -179,7 +179,7 @@ def asset_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponseBase
     key = (
         "tile:"
         + hashlib.sha1(
-            f"{tiles.data_version()}:{signature}".encode(), usedforsecurity=False
+            f"{tiles.data_version(tile)}:{signature}".encode(), usedforsecurity=False
         ).hexdigest()
     )
     etag = f'"{key[5:25]}"'

@@ -164,3 +164,23 @@ def test_township_indicators_cover_the_townships_in_scope(client, township_manag
     value = data["features"][0]["properties"]["value"]
     assert value is None or 0 <= value <= 100
     assert client.get(reverse("gis:township_indicators"), {"indicator": "x"}).status_code == 400
+
+
+def test_an_edit_invalidates_the_tiles_over_it_and_no_others(county_manager):
+    """Tiles are keyed by the version of the z12 regions under them: an edit in 向东村 leaves
+    the cached tiles of the rest of the county valid."""
+    from gis import tiles
+    from registry.services.assets import asset_register
+    from tests.factories import asset_input
+
+    asset = asset_register(actor=county_manager, data=asset_input())
+    lon, lat = asset.geom.x, asset.geom.y
+    near = tiles.TileRequest(*tile_of(lon, lat, 15))
+    far = tiles.TileRequest(*tile_of(lon + 0.5, lat - 0.3, 15))
+    county = tiles.TileRequest(*tile_of(lon, lat, 8))
+    before = {t: tiles.data_version(t) for t in (near, far, county)}
+    Asset.objects.filter(pk=asset.pk).update(name="改名后的资产")
+    after = {t: tiles.data_version(t) for t in (near, far, county)}
+    assert after[near] > before[near]
+    assert after[county] > before[county]  # a low-zoom tile over the change
+    assert after[far] == before[far]
