@@ -1,12 +1,12 @@
 """Forms: they parse and present; the rules live in the services they feed."""
 
 from decimal import Decimal
+from html import escape
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.forms.utils import flatatt
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from leaflet.forms.widgets import LeafletWidget
@@ -57,36 +57,45 @@ class UserBoundForm(forms.Form):
 
 
 def party_field(user: User | AnonymousUser, label: Any, required: bool = True) -> forms.Field:
+    # A county's 2,000 parties: FastSelect (below) renders them in Python, not 2,000 templates.
     return forms.ModelChoiceField(
-        queryset=selectors.party_list(user=user), label=label, required=required
+        queryset=selectors.party_list(user=user).select_related(None).only("pk", "name"),
+        label=label,
+        required=required,
+        widget=FastSelect,
     )
 
 
 class FastSelect(forms.Select):
     """Django's Select renders every <option> through a template (~0.2 ms each): the 663 areas
-    of a county took 150 ms of the form page. The same HTML, built in Python."""
+    or 2,000 parties of a county took most of a form page. The same HTML, built in Python."""
 
     def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> Any:
-        widget = self.get_context(name, value, attrs)["widget"]
-        html: list[str] = [
-            format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
-        ]
-        for group, options, _index in widget["optgroups"]:
-            if group:
-                html.append(format_html('<optgroup label="{}">', group))
-            for option in options:
-                html.append(
-                    format_html(
-                        '<option value="{}"{}>{}</option>',
-                        option["value"] if option["value"] is not None else "",
-                        flatatt(option["attrs"]),
-                        str(option["label"]),
-                    )
-                )
-            if group:
+        final = self.build_attrs(self.attrs, attrs)
+        selected = {str(v) for v in self.format_value(value)}
+        html = [f'<select name="{escape(name)}"{flatatt(final)}>']
+        for option_value, label in self.choices:
+            if isinstance(label, (list, tuple)):  # an optgroup
+                html.append(f'<optgroup label="{escape(str(option_value))}">')
+                html += [self._option(v, text, selected) for v, text in label]
                 html.append("</optgroup>")
+            else:
+                html.append(self._option(option_value, label, selected))
         html.append("</select>")
-        return mark_safe("".join(html))  # each part is escaped by format_html
+        return mark_safe("".join(html))  # every value and label is escaped above
+
+    @staticmethod
+    def _option(value: Any, label: Any, selected: set[str]) -> str:
+        text = "" if value is None else str(value)
+        mark = " selected" if text in selected else ""
+        return f'<option value="{escape(text)}"{mark}>{escape(str(label))}</option>'
+
+
+def share_choices(form: forms.BaseForm, names: list[str]) -> None:
+    """Several pickers of the same parties: read the list once and give it to all of them."""
+    choices = list(form.fields[names[0]].choices)  # type: ignore[attr-defined]
+    for name in names:
+        form.fields[name].widget.choices = choices
 
 
 class GeometryWidget(LeafletWidget):
@@ -225,6 +234,7 @@ class OwnershipForm(UserBoundForm):
                 decimal_places=3,
                 initial=Decimal(100) if i == 0 else None,
             )
+        share_choices(self, [f"owner_{i}" for i in range(self.ROWS)])
 
     def shares(self) -> list[tuple[Party, Decimal]]:
         return [
@@ -246,6 +256,7 @@ class HandoverForm(UserBoundForm):
         self.fields["from_party"] = party_field(self.user, _("handing party"))
         self.fields["to_party"] = party_field(self.user, _("receiving party"))
         self.fields["supervisor"] = party_field(self.user, _("supervising party"), required=False)
+        share_choices(self, ["from_party", "to_party", "supervisor"])
         self.order_fields(["from_party", "to_party", "supervisor", "handed_on", "items"])
 
 
@@ -259,7 +270,8 @@ class OperationContractForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         operator = self.fields["operator"]
         assert isinstance(operator, forms.ModelChoiceField)
-        operator.queryset = selectors.party_list(user=user)
+        operator.widget = FastSelect(attrs=operator.widget.attrs)
+        operator.queryset = selectors.party_list(user=user).select_related(None).only("pk", "name")
 
 
 class MaintenanceDutyForm(forms.ModelForm):
@@ -281,7 +293,10 @@ class MaintenanceDutyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         maintainer = self.fields["maintainer"]
         assert isinstance(maintainer, forms.ModelChoiceField)
-        maintainer.queryset = selectors.party_list(user=user)
+        maintainer.widget = FastSelect(attrs=maintainer.widget.attrs)
+        maintainer.queryset = (
+            selectors.party_list(user=user).select_related(None).only("pk", "name")
+        )
 
 
 class MultipleFileInput(forms.ClearableFileInput):

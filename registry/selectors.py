@@ -1,14 +1,19 @@
 """Reads for pages, exports and map layers; all of them go through registry.scoping."""
 
 import datetime
+import hashlib
+import json
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.postgres.aggregates import StringAgg
+from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -191,6 +196,44 @@ def asset_list(*, user: User | AnonymousUser, today: datetime.date | None = None
 
 # Filters of AssetFilterSet that need asset_list's per-asset annotations.
 ANNOTATED_FILTERS = frozenset({"owner", "maintainer", "overdue", "no_maintainer"})
+
+
+# How long a count of the asset list is kept; any change to an asset changes the key anyway.
+LIST_COUNT_SECONDS = 600
+
+
+def assets_version() -> int | None:
+    """The asset table's change counter (atlas_asset_version, migration 0007): every statement
+    that changes an asset raises it in its own transaction, to a value never used before."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM atlas_asset_version WHERE id = 1")
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def asset_list_count(
+    qs: QuerySet[Asset], *, user: User | AnonymousUser, filters: Mapping[str, Any]
+) -> int:
+    """``qs.count()`` for the asset list, ``qs`` being ``asset_list(user=user)`` narrowed by
+    AssetFilterSet with the (cleaned, non-empty) ``filters``; kept in the cache under the
+    user's scope, the filters and the asset table's change counter, so that paging through a
+    county counts its million assets once, not on every page, and any change to an asset
+    recounts. The counter is read before counting: a change committed in between can only
+    make the cached count newer than its key, never older. Filters that read other tables
+    (owner, maintainer, overdue: they also depend on the day) are not cached."""
+    if set(filters) & ANNOTATED_FILTERS:
+        return qs.count()
+    version = assets_version()
+    prefix = scope_prefix(user)
+    if version is None or prefix is None:
+        return qs.count()
+    signature = json.dumps([version, prefix, sorted((k, str(v)) for k, v in filters.items())])
+    key = "asset-list-count:" + hashlib.sha1(signature.encode(), usedforsecurity=False).hexdigest()
+    count = cache.get(key)
+    if count is None:
+        count = qs.count()
+        cache.set(key, count, LIST_COUNT_SECONDS)
+    return int(count)
 
 
 def asset_scope(*, user: User | AnonymousUser) -> AssetQuerySet:

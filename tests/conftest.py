@@ -98,7 +98,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _test_database_url() -> str:
+def served_database_url() -> str:
     """The URL of the database pytest-django created, for the server process."""
     from django.db import connection
 
@@ -116,7 +116,7 @@ def live_url(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: igno
     """`scripts/serve.sh` (gunicorn, DEBUG off, and the background worker), exactly as `make run`
     starts it, on the test database."""
     with django_db_blocker.unblock():
-        database_url = _test_database_url()
+        database_url = served_database_url()
     port = free_port()
     env = {
         **os.environ,

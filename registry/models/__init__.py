@@ -9,6 +9,7 @@ from registry.models.maintenance import MaintenanceDuty, MaintenanceLog
 from registry.models.notices import PublicNotice
 from registry.models.ownership import Handover, OperationContract, OwnershipRecord, OwnershipShare
 from registry.models.parties import Party
+from registry.models.submissions import FormSubmission
 from registry.models.users import User
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DisposalTier",
     "DistributionLine",
     "DistributionPlan",
+    "FormSubmission",
     "FundSource",
     "Handover",
     "IncomeRecord",

@@ -3,9 +3,10 @@
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GistIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.validators import MinValueValidator
-from django.db.models import Q
+from django.db.models import Func, Q, TextField
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -152,6 +153,23 @@ class Asset(models.Model):
             models.Index(fields=["asset_class", "status"], name="asset_class_status"),
             models.Index(fields=["subtype"], name="asset_subtype"),
             GistIndex(fields=["geom_3857"], name="asset_geom_3857_gist"),
+            # The list's and the map's text search (registry.filtersets.AssetFilterSet.filter_q,
+            # icontains = UPPER(...) LIKE '%...%'): trigrams for terms of 3+ characters, and the
+            # 1- and 2-character pieces of atlas_search_grams() (migration 0007) for shorter ones.
+            GinIndex(
+                OpClass(Upper("name"), name="gin_trgm_ops"),
+                OpClass(Upper("address"), name="gin_trgm_ops"),
+                name="asset_name_address_trgm",
+            ),
+            GinIndex(
+                Func(
+                    Upper("name"),
+                    Upper("address"),
+                    function="atlas_search_grams",
+                    output_field=ArrayField(TextField()),
+                ),
+                name="asset_search_grams",
+            ),
         ]
         triggers = [protect_delete()]
 

@@ -62,6 +62,9 @@ def rule_problems(
     formed_on = values.get("formed_on")
     if formed_on and formed_on > today:
         problems.append(("formed_on", gettext_noop("The date formed cannot be in the future."), {}))
+    booked_on = values.get("booked_on")
+    if booked_on and booked_on > today:
+        problems.append(("booked_on", gettext_noop("The date cannot be in the future."), {}))
     if formed_on and formed_on.year < 2012:
         message = gettext_noop("Project assets count from 2012 (the 18th Party Congress).")
         problems.append(("formed_on", message, {}))

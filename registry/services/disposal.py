@@ -11,7 +11,7 @@ from registry.choices import ACTIVE_STATUSES, ApprovalLevel, AssetStatus, Dispos
 from registry.errors import ValidationError, bilingual, denied, field_error
 from registry.models import Asset, DisposalApproval, DisposalRequest, DisposalTier, User
 from registry.scoping import can_approve, scope_level
-from registry.services._common import lock_asset, require_edit
+from registry.services._common import lock_asset, require_edit, require_past
 
 LEVEL_ORDER = [ApprovalLevel.VILLAGE, ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY]
 
@@ -119,6 +119,7 @@ def disposal_complete(
     """Record the outcome of an approved disposal; the asset stays in the register, disposed."""
     current = DisposalRequest.objects.select_for_update().select_related("asset").get(pk=request.pk)
     require_edit(actor, current.asset.area_code)
+    require_past("completed_on", completed_on)
     if current.status != DisposalStatus.APPROVED:
         raise ValidationError(
             bilingual(gettext_noop("Only an approved disposal can be completed."))

@@ -10,7 +10,7 @@ from registry.choices import AllocationUse, ApprovalLevel, AssetClass, PlanStatu
 from registry.errors import ValidationError, bilingual, denied, field_error
 from registry.models import Asset, DistributionLine, DistributionPlan, IncomeRecord, User
 from registry.scoping import can_approve, can_edit, scope_level
-from registry.services._common import bump_version, lock_asset, require_edit
+from registry.services._common import bump_version, lock_asset, require_edit, require_past
 
 # Who moves a plan on: the village resolves, the township reviews, the county files.
 NEXT_STEP = {
@@ -44,6 +44,7 @@ def income_record_add(
     _operating(current)
     if period_end < period_start:
         raise field_error("period_end", gettext_noop("The period ends before it starts."))
+    require_past("period_end", period_end)  # income is recorded once it has been earned
     if costs > gross:
         raise field_error("costs", gettext_noop("Costs cannot exceed gross income."))
     record = IncomeRecord(

@@ -17,7 +17,7 @@ from registry.choices import (
 )
 from registry.errors import ValidationError, bilingual, field_error
 from registry.models import Asset, MaintenanceDuty, MaintenanceLog, Party, User
-from registry.services._common import lock_asset, require_edit
+from registry.services._common import lock_asset, require_edit, require_past
 from registry.services.attachments import attachment_store
 from registry.services.ownership import _check_parties
 
@@ -47,6 +47,7 @@ def maintenance_assign(
     if current.status == AssetStatus.DISPOSED:
         raise ValidationError(bilingual(gettext_noop("A disposed asset needs no maintenance.")))
     _check_parties(actor, [maintainer], "maintainer")
+    require_past("posted_on", posted_on)
     duty = MaintenanceDuty(
         asset=current,
         maintainer=maintainer,

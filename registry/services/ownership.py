@@ -18,7 +18,7 @@ from registry.models import (
     User,
 )
 from registry.scoping import visible_to
-from registry.services._common import lock_asset, require_edit
+from registry.services._common import lock_asset, require_edit, require_past
 
 HUNDRED = Decimal("100")
 
@@ -72,6 +72,7 @@ def ownership_confirm(
         raise ValidationError(
             bilingual(gettext_noop("Ownership can be confirmed only for registered assets."))
         )
+    require_past("effective_on", effective_on)
     _shares_valid(shares)
     _check_parties(actor, [p for p, _ in shares], "shares")
     if not basis.strip():
@@ -110,6 +111,7 @@ def asset_hand_over(
         raise ValidationError(
             bilingual(gettext_noop("Only a registered asset can be handed over."))
         )
+    require_past("handed_on", handed_on)
     if from_party.pk == to_party.pk:
         raise field_error("to_party", gettext_noop("The receiving party must differ."))
     if not items.strip():

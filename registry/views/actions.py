@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from registry.choices import DisposalStatus
 from registry.forms import (
     DisposalCompleteForm,
     DisposalRequestForm,
@@ -181,12 +180,17 @@ class DisposalCompleteView(AssetActionView):
     title = _("Record the disposal's outcome")
     success_message = _("Disposal completed; the asset stays in the register as disposed.")
 
-    def perform(self, form: Any) -> None:
-        request = DisposalRequest.objects.filter(
-            asset=self.asset, pk=self.kwargs["request_id"], status=DisposalStatus.APPROVED
-        ).first()
-        if request is None:
+    def allowed(self) -> bool:
+        # A request of another asset (or none) is not here at all: 404 before any right or form.
+        if not DisposalRequest.objects.filter(
+            asset=self.asset, pk=self.kwargs["request_id"]
+        ).exists():
             raise Http404
+        return super().allowed()
+
+    def perform(self, form: Any) -> None:
+        # The service refuses a request that is not approved (a field error, not a 404).
+        request = DisposalRequest.objects.get(asset=self.asset, pk=self.kwargs["request_id"])
         disposal.disposal_complete(actor=self.actor, request=request, **form.cleaned_data)
 
 

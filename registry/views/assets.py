@@ -6,11 +6,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
@@ -35,10 +37,16 @@ from registry.models.parties import mask_phone
 from registry.records import LISTS
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
+from registry.services._common import submission_claim
 from registry.services.attachments import attachment_download_name
 from registry.services.disposal import disposal_can_decide, disposal_pending_level
 from registry.services.income import plan_can_advance
-from registry.views.base import acting_user, apply_service_errors
+from registry.views.base import (
+    ALREADY_SAVED,
+    acting_user,
+    apply_service_errors,
+    submission_token,
+)
 
 # The formats gis.exporters writes (registry does not import gis; the URLs live there).
 EXPORT_FORMATS = [("xlsx", "Excel"), ("csv", "CSV"), ("geojson", "GeoJSON"),
@@ -55,10 +63,15 @@ class AssetListView(TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         filterset = AssetFilterSet(self.request.GET, queryset=selectors.asset_list(user=user))
-        qs = filterset.qs if filterset.is_valid() else Asset.objects.none()
-        page = Paginator(qs.order_by("code"), self.paginate_by).get_page(
-            self.request.GET.get("page")
-        )
+        paginator = Paginator(Asset.objects.none(), self.paginate_by)
+        if filterset.is_valid():
+            qs = filterset.qs
+            filters = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+            paginator = Paginator(qs.order_by("code"), self.paginate_by)
+            # Counting a county's million assets takes 0.2-1 s: once per filter and change to
+            # the assets, not on every page (the cached count is exact, see asset_list_count).
+            paginator.count = selectors.asset_list_count(qs, user=user, filters=filters)
+        page = paginator.get_page(self.request.GET.get("page"))
         query = self.request.GET.copy()
         query.pop("page", None)
         top = selectors.area_top(user=user)
@@ -167,11 +180,17 @@ class AssetFormView(TemplateView):
             raise PermissionDenied(bilingual("You may not change records in this area."))
         return asset
 
+    def may_register(self) -> None:
+        """Readers are refused before any form is read (403), on GET and POST alike."""
+        top = selectors.area_top(user=self.request.user)
+        if top is None or not can_edit(self.request.user, top.code):
+            raise PermissionDenied(bilingual("You may not change records in this area."))
+
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         asset = self.get_asset()
         top = selectors.area_top(user=request.user)
-        if asset is None and (top is None or not can_edit(request.user, top.code)):
-            raise PermissionDenied(bilingual("You may not change records in this area."))
+        if asset is None:
+            self.may_register()
         initial = {"area": top} if asset is None and top and top.level == "village" else {}
         form = AssetForm(instance=asset, initial=initial, user=request.user)
         return self.render_to_response(self.get_context_data(form=form, asset=asset))
@@ -196,6 +215,7 @@ class AssetFormView(TemplateView):
         form = kwargs.get("form")
         if form is not None:  # django-leaflet's inline map set-up runs under our CSP nonce
             form.fields["geom"].widget.csp_nonce = getattr(self.request, "csp_nonce", None)
+        context["submission_token"] = submission_token(self.request)
         context["form_data"] = {
             "subtypes": SUBTYPES_BY_CLASS,
             "reference": {"type": "FeatureCollection", "features": features},
@@ -206,6 +226,8 @@ class AssetFormView(TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         asset = self.get_asset()
+        if asset is None:
+            self.may_register()
         form = AssetForm(request.POST, instance=asset, user=request.user)
         if form.is_valid():
             data = asset_services.AssetInput(
@@ -214,7 +236,13 @@ class AssetFormView(TemplateView):
             )
             try:
                 if asset is None:
-                    saved = asset_services.asset_register(actor=acting_user(request), data=data)
+                    with transaction.atomic():
+                        token = request.POST.get("submission")
+                        actor = acting_user(request)
+                        if not submission_claim(actor=actor, token=token, path=request.path):
+                            messages.info(request, ALREADY_SAVED)
+                            return redirect("registry:asset_list")
+                        saved = asset_services.asset_register(actor=actor, data=data)
                     messages.success(
                         request, _("Asset registered as %(code)s.") % {"code": saved.code}
                     )
@@ -266,6 +294,8 @@ def asset_approve_registration(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def asset_set_status(request: HttpRequest, code: str) -> HttpResponse:
     asset = _asset_or_404(request, code)
+    if not can_edit(request.user, asset.area_code):
+        raise PermissionDenied(bilingual("You may not change records in this area."))
     form = AssetStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
@@ -289,9 +319,17 @@ def plan_advance(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
 
     asset = _asset_or_404(request, code)
     plan = DistributionPlan.objects.filter(asset=asset, pk=plan_id).first()
-    form = PlanAdvanceForm(request.POST)
-    if plan is None or not form.is_valid():
+    if plan is None:
         raise Http404
+    actor = acting_user(request)
+    if not plan_can_advance(actor=actor, plan=plan):
+        raise PermissionDenied(
+            bilingual(gettext_noop("You may not take the next step of this plan."))
+        )
+    form = PlanAdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("registry:asset_detail", code=asset.code)
     return _run(
         request,
         asset,
@@ -314,6 +352,8 @@ def disposal_decide(request: HttpRequest, code: str, request_id: int) -> HttpRes
     form = DisposalDecisionForm(request.POST)
     if disposal is None:
         raise Http404
+    if not disposal_can_decide(actor=acting_user(request), request=disposal):
+        raise PermissionDenied(bilingual(gettext_noop("You may not decide this disposal.")))
     if not form.is_valid():
         messages.error(request, _("Choose approve or reject."))
         return redirect("registry:asset_detail", code=asset.code)

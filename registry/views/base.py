@@ -1,11 +1,13 @@
 """What every registry form page shares: find the record in the user's scope, check the right,
 call one service, and turn its errors into form errors."""
 
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,7 @@ from registry import selectors
 from registry.errors import ConflictError, bilingual
 from registry.models import Asset, User
 from registry.scoping import can_edit
+from registry.services._common import submission_claim
 
 
 def acting_user(request: HttpRequest) -> User:
@@ -22,6 +25,19 @@ def acting_user(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
+
+
+ALREADY_SAVED = _("This form had already been saved; nothing was written twice.")
+
+
+def submission_token(request: HttpRequest) -> str:
+    """The token a write form carries: a new one per page, the same one when the page comes
+    back with errors (nothing was written under it, so it may be used again)."""
+    token = request.POST.get("submission", "") if request.method == "POST" else ""
+    try:
+        return str(uuid.UUID(token))
+    except ValueError:
+        return str(uuid.uuid4())
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -69,7 +85,11 @@ class AssetActionView(FormView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(
-            asset=self.asset, title=self.title, intro=self.intro, multipart=self.multipart
+            asset=self.asset,
+            title=self.title,
+            intro=self.intro,
+            multipart=self.multipart,
+            submission_token=submission_token(self.request),
         )
         return context
 
@@ -84,7 +104,12 @@ class AssetActionView(FormView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
-            self.perform(form)
+            with transaction.atomic():
+                token = self.request.POST.get("submission")
+                if not submission_claim(actor=self.actor, token=token, path=self.request.path):
+                    messages.info(self.request, ALREADY_SAVED)
+                    return redirect("registry:asset_detail", code=self.asset.code)
+                self.perform(form)
         except ValidationError as exc:
             apply_service_errors(form, exc)
             return self.form_invalid(form)

@@ -82,3 +82,23 @@ def test_every_registry_table_keeps_history_and_refuses_deletes():
         assert f"{model._meta.model_name}event" in events, model
         trigger_names = {t.name for t in model._meta.triggers}  # type: ignore[attr-defined]
         assert {"protect_delete", "insert_insert", "update_update"} <= trigger_names, model
+
+
+def test_an_admin_save_over_someone_elses_change_is_refused(client, demo_admin):
+    """Two administrators open the same area; the second to save is told, and nothing of the
+    first one's change is lost."""
+    import re
+
+    area = AdminArea.objects.get(code="500101151200")
+    client.force_login(demo_admin)
+    url = reverse("admin:registry_adminarea_change", args=[area.pk])
+    page = client.get(url).content.decode()
+    loaded = re.search(r'name="loaded" value="([0-9a-f]+)"', page).group(1)
+    AdminArea.objects.filter(pk=area.pk).update(name="向东村村民委员会（他人已改）")
+    data = {"code": area.code, "name": "向东村（我的修改）", "level": area.level,
+            "kind": area.kind, "county_code": area.county_code, "parent": area.parent_id,
+            "division_year": area.division_year or "", "source": area.source,
+            "loaded": loaded}  # fmt: skip
+    response = client.post(url, data, follow=True)
+    assert "Someone else changed this record" in response.content.decode()
+    assert AdminArea.objects.get(pk=area.pk).name == "向东村村民委员会（他人已改）"

@@ -1,0 +1,1475 @@
+"""A permanent access sweep: every URL pattern of the project, asked by every demo account (and
+three more at the levels the demo accounts leave out) and by an anonymous visitor, must answer
+as its declared rule says.
+
+* ``RULES`` names every URL pattern (namespaced) with who may read it (GET), who may write
+  (POST), whether its object is area-scoped or belongs to a user, and how to build sample
+  arguments: an object inside the account's area, objects outside it, and junk (NUL bytes,
+  very long strings, non-digits). A pattern without a rule, or a rule without a pattern, fails
+  ``test_every_url_pattern_has_a_rule``.
+* For each pattern and account: anonymous visitors are sent to the login page (unless the
+  rule says public); an object outside the account's area answers 404, never 200/403 with its
+  data; a role that may not write gets 403 (404 outside its area) and nothing is written; no
+  answer is ever 5xx; the body of every answer (pages, JSON, vector tiles, every export format)
+  holds no code or name of an area, asset or party outside the account's area; lists, layers
+  and exports that should show the account's own data are not empty.
+
+Data: the demo county of ``tests/conftest.py`` plus, for this module only, "probe" assets
+with every kind of record in four places (向东村; a sibling village in 龙驹镇; a village of
+another township; a village of a made-up neighbouring county 500102, so that county accounts
+have something outside their area too), three more accounts, and imports and export jobs
+owned by different people. It is written once in a transaction that the module rolls back at
+its end; each pattern's test runs in a savepoint inside it, each account in a savepoint of its
+own (its writes are undone before the next account asks), each request in one more (a 5xx
+cannot break the next request).
+
+Sampling, to stay fast: every account asks every pattern with one sample in its area and one
+outside it, chosen in rotation; ``FULL_ACCOUNTS`` ask every sample. Accounts with the same
+area, rights and samples for a pattern would get the same answers in their area, so one of
+them (in rotation) asks there while each still asks outside. Junk goes to ``JUNK_ACCOUNTS``.
+"""
+
+import csv
+import dataclasses
+import datetime
+import io
+import json
+import re
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import mapbox_vector_tile
+import openpyxl
+import pghistory.models
+import pyogrio
+import pytest
+from django.conf import settings
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.views import static
+
+from gis import exporters, jobs, tiles
+from gis.importers import HEADERS
+from gis.models import AssetImport, ExportJob
+from registry.choices import AreaKind, AreaLevel, Role
+from registry.demo import collective_name
+from registry.models import AdminArea, Asset, Attachment, Party, User
+from registry.scoping import scope_level, scope_prefix, visible_to
+from registry.selectors import asset_list, asset_scope, party_list
+from registry.services.assets import asset_register
+from registry.services.disposal import disposal_request
+from registry.services.income import distribution_plan_create, income_record_add
+from registry.services.maintenance import maintenance_assign, maintenance_log_add
+from registry.services.ownership import ownership_confirm
+from tests.factories import asset_input
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date.today()
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
+LOGIN_PATH = "/accounts/login/"
+ADMIN_LOGIN_PATH = "/admin/login/"
+
+XIANGDONG = "500101151200"  # 向东村 (龙驹镇): the village of village_clerk
+LONGJU = "500101151000"  # 龙驹镇: the township of township_manager
+NB_COUNTY, NB_TOWNSHIP, NB_VILLAGE = "500102000000", "500102100000", "500102100200"
+
+# --- accounts ---------------------------------------------------------------------------------
+
+DEMO_ACCOUNTS = [
+    "planner",
+    "manager",
+    "approver",
+    "township_manager",
+    "village_clerk",
+    "auditor",
+    "admin",
+]
+# Readers below the county and an editor of a neighbouring village: the demo accounts have
+# none of these, and each is a place where scoping can go wrong.
+EXTRA_ACCOUNTS = {
+    "sweep_township_planner": (Role.PLANNER, "township"),  # 龙驹镇
+    "sweep_village_auditor": (Role.AUDITOR, "XD"),  # 向东村
+    "sweep_sibling_manager": (Role.MANAGER, "SIB"),  # another village of 龙驹镇
+}
+ANONYMOUS = "anonymous"
+ACCOUNTS = [ANONYMOUS, *DEMO_ACCOUNTS, *EXTRA_ACCOUNTS]
+# Every account asks every pattern with one sample in its area and one outside it, in rotation
+# (so that each export format, record kind and tile is asked by several accounts). These ask
+# every sample in their area and two outside: the narrowest area, with the most outside it.
+FULL_ACCOUNTS = {"village_clerk"}
+# Accounts refused a write try an empty POST as well as a valid one.
+EMPTY_POST_ACCOUNTS = {"planner", "sweep_village_auditor", *FULL_ACCOUNTS}
+# Junk arguments and junk filters are asked by these only (they do not depend on the area).
+JUNK_ACCOUNTS = {ANONYMOUS, "admin"}
+
+EDITORS = frozenset({Role.MANAGER, Role.APPROVER, Role.ADMIN})
+APPROVERS = frozenset({Role.APPROVER, Role.ADMIN})
+ALL_ROLES = frozenset(Role)
+
+# The four places that hold probe objects. Every account has its "home" among them (the place
+# of its in-area samples) and the places outside its area give its out-of-area samples.
+SLOTS = ["XD", "SIB", "OTH", "NB"]
+
+# --- the rule table ---------------------------------------------------------------------------
+
+PUBLIC = "public"  # anyone, signed in or not
+LOGIN = "login"  # any signed-in account (its area still limits what it sees)
+POST_ONLY = "post-only"  # GET answers 405 (for anonymous visitors: the login redirect)
+
+
+@dataclasses.dataclass(frozen=True)
+class Writers:
+    """Who may POST: these roles, at these scope levels (None: any level); ``superuser``: a
+    superuser whatever the level."""
+
+    roles: frozenset[str]
+    levels: frozenset[str] | None = None
+    superuser: bool = False
+
+    def allow(self, scope: "Scope") -> bool:
+        if scope.user is None:
+            return False
+        if self.superuser and scope.user.is_superuser:
+            return True
+        return scope.role in self.roles and (self.levels is None or scope.level in self.levels)
+
+
+@dataclasses.dataclass
+class Sample:
+    """One request's arguments: ``kind`` is in (inside the account's area or its own object),
+    out (outside it, or someone else's) or junk."""
+
+    kind: str
+    kwargs: dict[str, Any]
+    query: dict[str, str] = dataclasses.field(default_factory=dict)
+    body: str | None = None  # overrides the rule's body kind (e.g. the export format)
+    post: dict[str, Any] | None = None  # a valid POST for this sample (else only an empty one)
+    check: Callable[["Answer"], list[str]] | None = None  # extra checks of a 200
+    allow: frozenset[str] = frozenset()  # codes the account itself put there (its upload)
+    label: str = ""
+    get: bool = True  # False: a POST-only sample (e.g. registering in another area)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    read: str | frozenset[str]  # PUBLIC, LOGIN, POST_ONLY or the roles that may GET
+    write: str | Writers | None = None  # PUBLIC, Writers, or None: not a write view
+    scope: str | None = None  # "area": kwargs point into an area; "owner": a user's object
+    samples: Callable[["World", "Scope"], list[Sample]] = lambda world, scope: [Sample("in", {})]
+    body: str = "html"  # html | json | tile | xlsx | csv | geojson | gpkg | shp | binary
+    get_ok: frozenset[int] = frozenset({200})  # a permitted GET
+    get_denied: frozenset[int] = frozenset({403})  # a signed-in account without the read role
+    post_ok: frozenset[int] = frozenset({200, 302, 400, 409})  # a permitted POST (empty/valid)
+    valid_post_writes: bool = True  # a permitted valid POST must change something
+    post_out: frozenset[int] = frozenset({404})  # a POST about an object outside the area
+    anon: str = "login"  # login | admin (the admin's own login) | public
+    role_first: bool = False  # the role is checked before the object is looked up
+    junk_query: tuple[dict[str, str], ...] = ()  # junk filters: 200 or 400, never 5xx
+    note: str = ""
+
+
+def _roles(*roles: str) -> frozenset[str]:
+    return frozenset(roles)
+
+
+# --- samples ----------------------------------------------------------------------------------
+
+
+def _areas_in(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    codes = [home.village.code]
+    if scope.area_code and scope.area_code != home.village.code:
+        codes.append(scope.area_code)
+    return [Sample("in", {"code": c}, check=_must_show(c)) for c in codes]
+
+
+def _areas_out(world: "World", scope: "Scope") -> list[Sample]:
+    samples = [Sample("out", {"code": world.slots[s].village.code}) for s in scope.out_slots]
+    # The parent township of a village account lies outside its area as well.
+    if scope.level == "village":
+        samples.append(Sample("out", {"code": scope.area_code[:9] + "000"}, label="parent"))
+    samples.append(Sample("out", {"code": NB_COUNTY}, label="neighbour county"))
+    return samples
+
+
+def area_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return _areas_in(world, scope) + _areas_out(world, scope)
+
+
+def _asset_samples(attr: str, post: Callable[["World", "Scope", "Probe"], dict] | None = None):
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.slots[scope.home]
+        result = [
+            Sample(
+                "in",
+                {"code": getattr(home, attr).code},
+                post=post(world, scope, home) if post else None,
+                check=_must_show(getattr(home, attr).code),
+            )
+        ]
+        result += [
+            Sample("out", {"code": getattr(world.slots[s], attr).code}) for s in scope.out_slots
+        ]
+        return result
+
+    return samples
+
+
+def _record_samples(attr: str, id_name: str, post: Callable[..., dict] | None = None):
+    """An asset with one of its records; outside; and an in-area asset with someone else's
+    record (must be a 404 as well)."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.slots[scope.home]
+        record = getattr(home, f"{attr}_id")
+        asset = home.a if attr == "plan" else home.d
+        result = [
+            Sample(
+                "in",
+                {"code": asset.code, id_name: record},
+                post=post(world, scope, home) if post else None,
+            )
+        ]
+        for s in scope.out_slots:
+            other = world.slots[s]
+            other_asset = other.a if attr == "plan" else other.d
+            other_record = getattr(other, f"{attr}_id")
+            result.append(Sample("out", {"code": other_asset.code, id_name: other_record}))
+            result.append(
+                Sample("out", {"code": asset.code, id_name: other_record}, label="mismatched")
+            )
+        return result
+
+    return samples
+
+
+def _pk_samples(attr: str):
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.slots[scope.home]
+        result = [Sample("in", {"pk": getattr(home, attr)})]
+        result += [Sample("out", {"pk": getattr(world.slots[s], attr)}) for s in scope.out_slots]
+        return result
+
+    return samples
+
+
+def _owned_samples(objects: str, post: bool = False):
+    """Objects that belong to users (imports, export jobs): in for their owner (and for a
+    superuser), out for everyone else."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        result = []
+        for owner, (pk, allow) in getattr(world, objects).items():
+            mine = scope.name == owner or (scope.user is not None and scope.user.is_superuser)
+            result.append(
+                Sample(
+                    "in" if mine else "out",
+                    {"pk": pk},
+                    allow=allow if scope.name == owner else frozenset(),
+                    post={} if post else None,
+                    label=f"of {owner}",
+                )
+            )
+        return result
+
+    return samples
+
+
+def list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, check=_lists_own_assets)]
+
+
+def record_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {"kind": k}, check=_lists_own_assets) for k in RECORD_KINDS]
+
+
+def record_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    pairs = [(k, ("csv", "xlsx")[i % 2]) for i, k in enumerate(RECORD_KINDS)] + [
+        ("ownership", "xlsx")
+    ]
+    return [Sample("in", {"kind": k, "fmt": f}, body=f, check=_lists_own_assets) for k, f in pairs]
+
+
+def asset_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    samples = [
+        Sample("in", {"fmt": f}, body=f, check=_lists_own_assets)
+        for f in ("xlsx", "csv", "geojson", "gpkg", "shp")
+    ]
+    samples.append(
+        Sample("in", {"fmt": "xlsx"}, {"history": "1"}, body="xlsx", check=_lists_own_assets)
+    )
+    # Filtered on an area outside the account's: an empty file, never the other area's rows.
+    for s in scope.out_slots[:1]:
+        samples.append(
+            Sample("in", {"fmt": "csv"}, {"area": world.slots[s].village.code}, body="csv")
+        )
+    return samples
+
+
+def _tile(z: int, x: int, y: int, query: dict[str, str] | None = None, **kw: Any) -> Sample:
+    """A tile; every answer is checked against the assets the account may see there."""
+    kwargs = {"z": z, "x": x, "y": y}
+    return Sample("in", kwargs, query or {}, check=_tile_matches(kwargs, query or {}), **kw)
+
+
+def tile_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    samples = [
+        _tile(6, 51, 26, label="county z6"),  # the whole county in one tile: clusters
+        _tile(6, 51, 26, {"subtype": "pv_station"}, label="aggregated z6"),
+        _tile(*home.tile15, label="z15 home"),  # single assets
+    ]
+    for s in scope.out_slots[:1]:  # where assets outside the area lie, and filtered on them
+        samples.append(_tile(*world.slots[s].tile15, label=f"z15 {s}"))
+        samples.append(_tile(*world.slots[s].tile10, label=f"z10 {s}"))
+        samples.append(_tile(6, 51, 26, {"area": world.slots[s].village.code}, label=f"z6 {s}"))
+    return samples
+
+
+def search_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    samples = [
+        Sample("in", {}, {"q": home.a.code}, check=_search_finds(home.a.code)),
+        Sample("in", {}, {"q": "探针"}, check=_search_finds(home.a.code)),
+    ]
+    samples += [
+        Sample("in", {}, {"q": world.slots[s].a.code}, check=_search_finds(None))
+        for s in scope.out_slots
+    ]
+    return samples
+
+
+def popup_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    result = [Sample("in", {"pk": home.a.pk}, check=_must_show(home.a.code))]
+    result += [Sample("out", {"pk": world.slots[s].a.pk}) for s in scope.out_slots]
+    return result
+
+
+def areas_geojson_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [
+        Sample("in", {}, {"level": "township"}),
+        Sample(
+            "in",
+            {},
+            {"level": "village"},
+            check=_must_show(world.slots[scope.home].village.code),
+        ),
+        Sample("in", {}, check=_must_show(scope.area_code)),
+        # Searching for an area outside the account's: nothing.
+        *(
+            Sample("in", {}, {"q": world.slots[s].village.name}, check=_no_features)
+            for s in scope.out_slots[:1]
+        ),
+    ]
+
+
+def township_samples(world: "World", scope: "Scope") -> list[Sample]:
+    check = _must_show(LONGJU) if scope.level != "village" else None
+    return [Sample("in", {}, check=check), Sample("in", {}, {"indicator": "overdue"})]
+
+
+def map_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, check=_must_show(scope.area_code))]
+
+
+def area_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    samples = [Sample("in", {}, check=_must_show(scope.area_code))]
+    for s in scope.out_slots[:1]:
+        village = world.slots[s].village
+        # The search box shows the term searched for: that term alone may appear.
+        samples.append(Sample("in", {}, {"q": village.code}, allow=frozenset({village.code})))
+        samples.append(Sample("in", {}, {"q": village.name}, allow=frozenset({village.name})))
+    return samples
+
+
+def create_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home].village
+    samples = [Sample("in", {}, post=_asset_form(home, name="扫描新登记资产"))]
+    for s in scope.out_slots[:2]:
+        village = world.slots[s].village
+        if village.point is not None:
+            samples.append(
+                Sample(
+                    "out", {}, post=_asset_form(village, name="扫描越界登记"), label=s, get=False
+                )
+            )
+    return samples
+
+
+def import_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, post={})]
+
+
+def language_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, post={"language": "en", "next": "/map/"})]
+
+
+def login_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, post={})]  # (a wrong password would cost a slow hash per account)
+
+
+# --- valid POSTs ------------------------------------------------------------------------------
+
+
+def _asset_form(area: AdminArea, asset: Asset | None = None, **overrides: Any) -> dict[str, Any]:
+    values = asset_input(area=area, **overrides).values
+    data: dict[str, Any] = {
+        k: v for k, v in values.items() if k not in {"geom", "area", "benefit_links", "booked_on"}
+    }
+    data.update(
+        area=area.pk,
+        geom=values["geom"].geojson,
+        booked="",
+        funding_central_bridging="300000",
+        version=asset.version if asset else "",
+    )
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _edit_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    asset = Asset.objects.get(pk=probe.a.pk)
+    return _asset_form(
+        asset.area,
+        asset,
+        name=asset.name,
+        asset_class="operating",
+        subtype="pv_station",
+        unit="kW",
+        quantity=Decimal(300),
+    )
+
+
+def _status_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    return {"status": "idle", "version": Asset.objects.get(pk=probe.a.pk).version}
+
+
+def _approve_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    return {}
+
+
+def _plan_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    from registry.models import DistributionPlan
+
+    plan = DistributionPlan.objects.get(pk=probe.plan_id)
+    return {"version": plan.version, "resolution": "村民代表大会决议"}
+
+
+def _decide_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    return {"approved": "1", "comment": ""}
+
+
+# --- checks of a 200 --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Answer:
+    url: str
+    status: int
+    text: str
+    data: Any
+    scope: "Scope"
+    world: "World"
+
+
+def _must_show(code: str) -> Callable[[Answer], list[str]]:
+    def check(answer: Answer) -> list[str]:
+        return [] if code in answer.text else [f"does not show {code} of the account's area"]
+
+    return check
+
+
+def _lists_own_assets(answer: Answer) -> list[str]:
+    if not answer.scope.asset_codes:
+        return []
+    found = set(CODE_RE.findall(answer.text)) & answer.scope.asset_codes
+    return [] if found else ["lists none of the account's own assets"]
+
+
+def _tile_matches(kwargs: dict[str, int], query: dict[str, str]):
+    """Single assets (zoom 14 on): only the account's, its home probe where it lies. Clusters:
+    they count exactly the account's assets (filtered) whose point lies in the tile."""
+
+    def check(answer: Answer) -> list[str]:
+        tile = tiles.TileRequest(**kwargs)
+        visible = asset_scope(user=answer.scope.user).filter(geom__isnull=False)
+        if "subtype" in query:
+            visible = visible.filter(subtype=query["subtype"])
+        if "area" in query:
+            visible = visible.filter(area_code__startswith=query["area"])
+        data = answer.data or {}
+        if tile.z >= tiles.RAW_MIN_ZOOM:
+            ids = {f["id"] for f in data.get("assets", {}).get("features", [])}
+            foreign = sorted(ids - answer.scope.asset_ids)
+            problems = [f"holds assets {foreign} outside the area"] if foreign else []
+            home = answer.world.slots[answer.scope.home]
+            if home.tile15 == (tile.z, tile.x, tile.y) and home.a.pk not in ids:
+                problems.append(f"the tile lacks the account's own asset {home.a.pk}")
+            return problems
+        box = tiles.envelope(tile)
+        inside = [
+            a for a in visible if a.geom.point_on_surface.transform(3857, clone=True).within(box)
+        ]
+        total = sum(f["properties"]["n"] for f in data.get("clusters", {}).get("features", []))
+        return [] if total == len(inside) else [f"clusters count {total}, expected {len(inside)}"]
+
+    return check
+
+
+def _search_finds(code: str | None):
+    def check(answer: Answer) -> list[str]:
+        codes = {r["code"] for r in answer.data.get("results", [])}
+        if code is None:
+            return [f"search finds {codes} outside the area"] if codes else []
+        return [] if code in codes else [f"search does not find {code}"]
+
+    return check
+
+
+def _no_features(answer: Answer) -> list[str]:
+    features = (answer.data or {}).get("features", [])
+    return [f"{len(features)} features for an area outside"] if features else []
+
+
+# --- the rules --------------------------------------------------------------------------------
+
+RECORD_KINDS = ["ownership", "maintenance", "income", "distributions", "disposals"]
+FILTER_JUNK = ({"q": "\x00"}, {"area": "\x00"}, {"area": "9" * 500}, {"page": "\x00"})
+
+ACTION = dict(
+    read=EDITORS,
+    write=Writers(EDITORS),
+    scope="area",
+    valid_post_writes=False,
+    note="asset action form (AssetActionView): editors of the asset's area; empty POST",
+)
+
+RULES: dict[str, Rule] = {
+    # --- project URLs
+    "home": Rule(read=LOGIN, get_ok=frozenset({302}), note="redirects to the map"),
+    "login": Rule(
+        read=PUBLIC, write=PUBLIC, anon="public", samples=login_samples, valid_post_writes=False
+    ),
+    "logout": Rule(
+        read=POST_ONLY,
+        write=Writers(ALL_ROLES),
+        post_ok=frozenset({302}),
+        valid_post_writes=False,
+        note="POST signs out (only the session changes)",
+    ),
+    "set_language": Rule(
+        read=PUBLIC,
+        write=PUBLIC,
+        anon="public",
+        samples=language_samples,
+        get_ok=frozenset({200, 204, 302}),
+        post_ok=frozenset({302}),
+        valid_post_writes=False,
+        note="language cookie only",
+    ),
+    # The Django admin has its own staff checks; beyond its index its URLs are Django's own
+    # model pages (not this project's scoping) and are not swept.
+    "admin:index": Rule(
+        read=_roles(Role.ADMIN),
+        anon="admin",
+        get_denied=frozenset({302}),
+        note="staff only; others go to the admin's own login",
+    ),
+    # --- registry
+    "registry:area_list": Rule(
+        read=LOGIN, samples=area_list_samples, junk_query=({"q": "\x00"}, {"page": "\x00"})
+    ),
+    "registry:area_detail": Rule(read=LOGIN, scope="area", samples=area_samples),
+    "registry:notice_sheet": Rule(read=LOGIN, scope="area", samples=area_samples),
+    "registry:asset_list": Rule(read=LOGIN, samples=list_samples, junk_query=FILTER_JUNK),
+    "registry:record_list": Rule(read=LOGIN, samples=record_list_samples, junk_query=FILTER_JUNK),
+    "registry:asset_create": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        samples=create_samples,
+        post_out=frozenset({400, 403}),
+        note="register: editors; a location outside the account's area is a form error",
+    ),
+    "registry:asset_detail": Rule(read=LOGIN, scope="area", samples=_asset_samples("a")),
+    "registry:asset_edit": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_asset_samples("a", _edit_post),
+    ),
+    "registry:asset_status": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_asset_samples("a", _status_post),
+    ),
+    "registry:asset_approve_registration": Rule(
+        read=POST_ONLY,
+        write=Writers(APPROVERS, levels=frozenset({"township", "county"})),
+        scope="area",
+        samples=_asset_samples("r", _approve_post),
+        note="a village's draft: approvers at township or county level",
+    ),
+    "registry:ownership": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:handover": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:operation": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:maintenance_assign": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:maintenance_log": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:income": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:distribution_plan": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:disposal": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:notice": Rule(**ACTION, samples=_asset_samples("a")),
+    "registry:plan_advance": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS, levels=frozenset({"village"}), superuser=True),
+        scope="area",
+        samples=_record_samples("plan", "plan_id", _plan_post),
+        note="a draft plan: the village records its resolution (or a superuser)",
+    ),
+    "registry:disposal_decide": Rule(
+        read=POST_ONLY,
+        write=Writers(APPROVERS, levels=frozenset({"township"})),
+        scope="area",
+        samples=_record_samples("disposal", "request_id", _decide_post),
+        note="a request of 20,000 yuan waits for its township's approver",
+    ),
+    "registry:disposal_complete": Rule(
+        **{**ACTION, "samples": _record_samples("disposal", "request_id")}
+    ),
+    "registry:attachment": Rule(
+        read=LOGIN, scope="area", samples=_pk_samples("attachment_id"), body="binary"
+    ),
+    # --- gis
+    "gis:map": Rule(read=LOGIN, samples=map_samples),
+    "gis:areas_geojson": Rule(
+        read=LOGIN,
+        samples=areas_geojson_samples,
+        body="json",
+        junk_query=({"q": "\x00"}, {"level": "\x00"}),
+    ),
+    "gis:waterways_geojson": Rule(read=LOGIN, body="json"),
+    "gis:asset_tile": Rule(read=LOGIN, samples=tile_samples, body="tile", junk_query=FILTER_JUNK),
+    "gis:asset_popup": Rule(read=LOGIN, scope="area", samples=popup_samples, body="json"),
+    "gis:asset_search": Rule(
+        read=LOGIN, samples=search_samples, body="json", junk_query=({"q": "\x00"},)
+    ),
+    "gis:township_indicators": Rule(
+        read=LOGIN,
+        samples=township_samples,
+        body="json",
+        junk_query=({"indicator": "\x00"},),
+    ),
+    "gis:asset_export": Rule(read=LOGIN, samples=asset_export_samples, junk_query=FILTER_JUNK),
+    "gis:record_export": Rule(read=LOGIN, samples=record_export_samples, junk_query=FILTER_JUNK),
+    "gis:export_detail": Rule(read=LOGIN, scope="owner", samples=_owned_samples("exports")),
+    "gis:export_status": Rule(
+        read=LOGIN, scope="owner", samples=_owned_samples("exports"), body="json"
+    ),
+    "gis:export_download": Rule(
+        read=LOGIN, scope="owner", samples=_owned_samples("exports"), body="xlsx"
+    ),
+    "gis:import_list": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        samples=import_list_samples,
+        valid_post_writes=False,
+        note="upload: editors; an empty POST shows the form's errors",
+    ),
+    "gis:import_template": Rule(read=EDITORS, body="xlsx"),
+    "gis:import_detail": Rule(
+        read=EDITORS, scope="owner", role_first=True, samples=_owned_samples("imports")
+    ),
+    "gis:import_status": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("imports"),
+        body="json",
+    ),
+    "gis:import_commit": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("imports", post=True),
+        valid_post_writes=False,
+        note="its owner (or a superuser); 409 when the file has problems",
+    ),
+    "gis:import_problems": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("imports"),
+        body="xlsx",
+        get_ok=frozenset({200, 422}),
+    ),
+}
+
+# --- walking the URL patterns -----------------------------------------------------------------
+
+CONVERTER_RE = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+
+def _url_patterns() -> Iterator[tuple[str, str, URLPattern]]:
+    """(namespaced name, route, pattern) of every pattern, through every include."""
+
+    def walk(resolver: URLResolver, route: str, namespace: str | None) -> Iterator[Any]:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = namespace
+                if entry.namespace:
+                    ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                yield from walk(entry, route + str(entry.pattern), ns)
+            else:
+                name = entry.name and (f"{namespace}:{entry.name}" if namespace else entry.name)
+                name = name or f"<unnamed {route}{entry.pattern}>"
+                yield name, route + str(entry.pattern), entry, namespace
+
+    for name, route, entry, namespace in walk(get_resolver(), "", None):
+        # The admin's model pages belong to Django's admin (its own staff and model
+        # permissions, not this project's area scoping); only its index is swept. Static and
+        # media files (django.views.static, DEBUG only) serve no registry data.
+        if namespace == "admin" and name != "admin:index":
+            continue
+        if getattr(entry.callback, "__wrapped__", entry.callback) is static.serve:
+            continue
+        yield name, route, entry
+
+
+PATTERNS = {name: route for name, route, _entry in _url_patterns()}
+
+
+def test_the_sweep_reaches_outside_every_area_and_would_see_a_leak(world):
+    """Guards against a vacuous sweep: every account has places outside its area, leak probes
+    to look for, and the detector finds a planted code and name (and not the account's own)."""
+    for name, scope in world.scopes.items():
+        assert scope.out_slots and scope.leak_names, name
+        outside = world.slots[scope.out_slots[0]]
+        planted = (
+            f"<td>{outside.a.code}</td><td>{outside.a.name}</td><td>{outside.village.code}</td>"
+        )
+        assert set(_leaks(planted, scope, frozenset())) >= {outside.a.code, outside.a.name}, name
+        if scope.user is not None:
+            home = world.slots[scope.home]
+            own = f"<td>{home.a.code}</td><td>{home.a.name}</td><td>{scope.area_code}</td>"
+            assert _leaks(own, scope, frozenset()) == [], name
+
+
+def test_every_url_pattern_has_a_rule_and_every_rule_a_pattern():
+    missing = sorted(set(PATTERNS) - set(RULES))
+    stale = sorted(set(RULES) - set(PATTERNS))
+    assert not missing, f"URL patterns without an access rule in RULES: {missing}"
+    assert not stale, f"RULES names patterns that no longer exist: {stale}"
+    # The sweep builds addresses from path() routes; a regular expression needs its own rule.
+    regex = sorted(name for name, route in PATTERNS.items() if "(?P<" in route or "^" in route)
+    assert not regex, f"re_path patterns the sweep cannot fill in: {regex}"
+
+
+def test_every_scoped_rule_has_samples_outside_every_area(world):
+    for name, rule in RULES.items():
+        if rule.scope == "area":
+            for account, scope in world.scopes.items():
+                samples = rule.samples(world, scope)
+                assert any(s.kind == "out" for s in samples), (name, account)
+        elif rule.scope == "owner":
+            kinds = {s.kind for scope in world.scopes.values() for s in rule.samples(world, scope)}
+            assert kinds == {"in", "out"}, name
+
+
+# --- the world --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Probe:
+    """Objects in one place: an operating asset with every kind of record (a), a public asset
+    with a disposal request waiting for its township (d) and a village's draft (r)."""
+
+    village: AdminArea
+    a: Asset
+    d: Asset
+    r: Asset
+    plan_id: int
+    disposal_id: int
+    attachment_id: int
+    tile15: tuple[int, int, int]
+    tile10: tuple[int, int, int]
+
+
+@dataclasses.dataclass
+class Scope:
+    name: str
+    user: User | None
+    role: str = ""
+    level: str | None = None
+    area_code: str = ""
+    home: str = "XD"
+    out_slots: list[str] = dataclasses.field(default_factory=list)
+    area_codes: set[str] = dataclasses.field(default_factory=set)  # visible and ancestors
+    asset_codes: set[str] = dataclasses.field(default_factory=set)
+    asset_ids: set[int] = dataclasses.field(default_factory=set)
+    leak_names: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class World:
+    slots: dict[str, Probe]
+    scopes: dict[str, Scope]
+    imports: dict[str, tuple[int, frozenset[str]]]  # owner -> (pk, codes in their file)
+    exports: dict[str, tuple[int, frozenset[str]]]
+    sessions: dict[str, str]  # account -> session key
+    tmp: Path
+
+
+def _tile_of(point: Point, z: int) -> tuple[int, int, int]:
+    import math
+
+    lon, lat = point.coords
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def _neighbour_county(near: AdminArea) -> AdminArea:
+    """A made-up neighbouring county (500102) with one township and one village."""
+    x, y = near.point.coords
+    box = MultiPolygon(Polygon.from_bbox((x - 0.02, y - 0.02, x + 0.02, y + 0.02)), srid=4490)
+    common = dict(county_code="500102", synthetic=True, source="access sweep", division_year=2023)
+    county = AdminArea.objects.create(
+        code=NB_COUNTY, name="扫描邻区", level=AreaLevel.COUNTY, kind=AreaKind.DISTRICT,
+        boundary=box, point=near.point, **common,
+    )  # fmt: skip
+    township = AdminArea.objects.create(
+        code=NB_TOWNSHIP, name="扫描邻镇", level=AreaLevel.TOWNSHIP, kind=AreaKind.TOWN,
+        parent=county, boundary=box, point=near.point, **common,
+    )  # fmt: skip
+    village = AdminArea.objects.create(
+        code=NB_VILLAGE, name="扫描邻村村民委员会", level=AreaLevel.VILLAGE,
+        kind=AreaKind.VILLAGERS_COMMITTEE, parent=township, point=near.point, **common,
+    )  # fmt: skip
+    Party.objects.create(
+        kind="village_collective", name="扫描邻村股份经济合作联合社", area=village,
+        area_code=village.code, county_code="500102",
+    )  # fmt: skip
+    return village
+
+
+def _probe(slot: str, village: AdminArea, actor: User) -> Probe:
+    owner = Party.objects.get(name=collective_name(village))
+    a = asset_register(
+        actor=actor,
+        data=asset_input(
+            area=village, name=f"探针{slot}经营资产", asset_class="operating",
+            subtype="pv_station", unit="kW", quantity=Decimal(300),
+        ),
+    )  # fmt: skip
+    ownership_confirm(
+        actor=actor, asset=a, effective_on=TODAY, basis="扫描确权", shares=[(owner, Decimal(100))]
+    )
+    maintenance_assign(
+        actor=actor, asset=a, maintainer=owner, responsible_person="扫描责任人",
+        responsible_phone="13800001111", duties="每月巡查", funding_source="公益性岗位",
+        inspection_interval_days=30, starts_on=TODAY - datetime.timedelta(days=100),
+    )  # fmt: skip
+    log = maintenance_log_add(
+        actor=actor, asset=a, kind="inspection", performed_on=TODAY, result="normal",
+        photos=[SimpleUploadedFile("probe.jpg", JPEG, content_type="image/jpeg")],
+    )  # fmt: skip
+    income_record_add(
+        actor=actor, asset=a, period_start=datetime.date(2025, 1, 1),
+        period_end=datetime.date(2025, 12, 31), gross=Decimal(50000), costs=Decimal(5000),
+    )  # fmt: skip
+    plan = distribution_plan_create(
+        actor=actor, asset=a, year=2025, total=Decimal(1000),
+        lines={"welfare_posts": Decimal(600), "public_works": Decimal(400)},
+    )  # fmt: skip
+    d = asset_register(actor=actor, data=asset_input(area=village, name=f"探针{slot}处置资产"))
+    disposal = disposal_request(
+        actor=actor, asset=d, reason="disaster", method="scrap", book_value=Decimal(20000),
+        explanation="扫描处置",
+    )  # fmt: skip
+    r = asset_register(actor=actor, data=asset_input(area=village, name=f"探针{slot}待审资产"))
+    Asset.objects.filter(pk=r.pk).update(status="draft")
+    point = a.geom.point_on_surface
+    return Probe(
+        village=village, a=a, d=d, r=r, plan_id=plan.pk, disposal_id=disposal.pk,
+        attachment_id=log.attachments.get().pk, tile15=_tile_of(point, 15),
+        tile10=_tile_of(point, 10),
+    )  # fmt: skip
+
+
+def _move(probe: Probe, village: AdminArea) -> Probe:
+    """Move the probe's assets (and so every record about them) into ``village``."""
+    for asset in (probe.a, probe.d, probe.r):
+        code = village.county_code + asset.code[6:]
+        Asset.objects.filter(pk=asset.pk).update(
+            area=village, area_code=village.code, county_code=village.county_code, code=code
+        )
+        asset.refresh_from_db()
+    probe.village = village
+    return probe
+
+
+def _import_file(name: str, rows: list[dict[str, Any]]) -> ContentFile:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([HEADERS[k] for k in keys])
+    for row in rows:
+        writer.writerow([row.get(k, "") for k in keys])
+    return ContentFile(("\ufeff" + out.getvalue()).encode("utf-8"), name=name)
+
+
+def _import_row(village: AdminArea, **values: Any) -> dict[str, Any]:
+    row = {
+        "name": "扫描导入大棚", "asset_class": "经营性", "subtype": "设施农业（大棚）",
+        "area_code": village.code, "original_value": 125000.5, "quantity": 2, "unit": "个",
+        "formed_on": "2022-04-18", "beneficiary_households": 12,
+        "beneficiary_exited_households": 5, "booked": "是",
+        "lon": village.point.x, "lat": village.point.y,
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
+def _make_import(owner: User, rows: list[dict[str, Any]]) -> int:
+    item = AssetImport(user=owner, original_name="扫描.csv", size=1)
+    item.file.save("sweep.csv", _import_file("sweep.csv", rows), save=False)
+    item.size = item.file.size
+    item.save()
+    jobs.check_import.call(item.pk)
+    return item.pk
+
+
+def _make_export(owner: User) -> int:
+    path = exporters.export(asset_list(user=owner), "xlsx", meta={})
+    job = ExportJob(user=owner, fmt="xlsx", state=ExportJob.State.DONE, rows_total=1)
+    job.file.save(path.name, ContentFile(path.read_bytes()), save=False)
+    job.save()
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return job.pk
+
+
+def _scope(name: str, user: User | None, slots: dict[str, Probe]) -> Scope:
+    if user is None:  # sees nothing: every code is a leak, and so is every probe's name
+        probes = [getattr(slots[s], attr).name for s in SLOTS for attr in "adr"]
+        return Scope(
+            name=name, user=None, out_slots=list(SLOTS), leak_names=[*probes, "扫描邻村村民委员会"]
+        )
+    user = User.objects.select_related("area").get(pk=user.pk)
+    prefix = scope_prefix(user) or "\x00"
+    visible_slots = [s for s in SLOTS if slots[s].village.code.startswith(prefix)]
+    home = "XD" if "XD" in visible_slots else visible_slots[0]
+    areas = visible_to(user, AdminArea.objects.all())
+    area_codes = set(areas.values_list("code", flat=True))
+    ancestors: list[AdminArea] = []
+    area = user.area
+    while area is not None:
+        ancestors.append(area)
+        area = area.parent
+    area_codes |= {a.code for a in ancestors}
+    assets = dict(asset_scope(user=user).values_list("code", "id"))
+    # Texts the account may legitimately see: a leak probe must not be part of any of them.
+    allowed = (
+        set(areas.values_list("name", flat=True))
+        | {a.name for a in ancestors}
+        | set(party_list(user=user).values_list("name", flat=True))
+        | set(asset_scope(user=user).values_list("name", flat=True))
+    )
+    allowed_text = "\n".join(allowed)
+    outside = AdminArea.objects.exclude(code__in=area_codes).order_by("code")
+    villages = list(outside.filter(level=AreaLevel.VILLAGE).values_list("name", flat=True))
+    townships = list(outside.filter(level=AreaLevel.TOWNSHIP).values_list("name", flat=True))
+    siblings = list(
+        outside.filter(level=AreaLevel.VILLAGE, code__startswith=user.area.code[:9]).values_list(
+            "name", flat=True
+        )
+    )
+    parties = list(
+        Party.objects.filter(kind__in=["village_collective", "township_government"])
+        .exclude(area_code__in=area_codes)
+        .order_by("area_code")
+        .values_list("name", flat=True)
+    )
+    probes = [
+        getattr(slots[s], attr).name for s in SLOTS if s not in visible_slots for attr in "adr"
+    ]
+    candidates = [
+        *siblings[:6],
+        *villages[:: max(1, len(villages) // 12)],
+        *townships[:: max(1, len(townships) // 6)],
+        *parties[:: max(1, len(parties) // 10)],
+        *probes,
+        "扫描邻区",
+        "扫描邻村村民委员会",
+    ]
+    leak_names = sorted({c for c in candidates if c and c not in allowed_text})
+    return Scope(
+        name=name,
+        user=user,
+        role=user.role,
+        level=scope_level(user),
+        area_code=user.area.code,
+        home=home,
+        out_slots=[s for s in SLOTS if s not in visible_slots],
+        area_codes=area_codes,
+        asset_codes=set(assets),
+        asset_ids=set(assets.values()),
+        leak_names=leak_names,
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("access_sweep")
+    override = override_settings(
+        MEDIA_ROOT=tmp / "media",
+        CACHES={
+            **settings.CACHES,
+            "tiles": {**settings.CACHES["tiles"], "LOCATION": str(tmp / "tiles")},
+        },
+    )
+    override.enable()
+    django_db_blocker.unblock()
+    atomic = transaction.atomic()
+    atomic.__enter__()
+    try:
+        admin = User.objects.get(username="admin")
+        longju_villages = list(
+            AdminArea.objects.filter(parent__code=LONGJU, point__isnull=False)
+            .exclude(code=XIANGDONG)
+            .order_by("code")
+        )
+        others = list(
+            AdminArea.objects.filter(level=AreaLevel.VILLAGE, point__isnull=False)
+            .exclude(code__startswith=LONGJU[:9])
+            .order_by("code")
+        )
+        places = {
+            "XD": AdminArea.objects.get(code=XIANGDONG),
+            "SIB": longju_villages[0],
+            "OTH": others[0],
+            "NB": others[len(others) // 2],  # its assets move to the neighbouring county
+        }
+        slots = {slot: _probe(slot, village, admin) for slot, village in places.items()}
+        slots["NB"] = _move(slots["NB"], _neighbour_county(places["NB"]))
+        for username, (role, where) in EXTRA_ACCOUNTS.items():
+            area = AdminArea.objects.get(code=LONGJU) if where == "township" else places[where]
+            # No password: they only ever sign in with force_login (a hash costs a second).
+            User.objects.create_user(username, password=None, role=role, area=area)
+        users = {u.username: u for u in User.objects.select_related("area")}
+        clerk, manager = users["village_clerk"], users["manager"]
+        other_code, other_asset = places["SIB"].code, slots["OTH"].a.code
+        imports = {
+            # A file with a row in another village and a row that changes another
+            # township's asset: its pages must not name what lies there.
+            "village_clerk": (
+                _make_import(
+                    clerk,
+                    [
+                        _import_row(places["XD"]),
+                        _import_row(places["XD"], area_code=other_code),
+                        _import_row(places["XD"], code=other_asset, name="扫描越界修改"),
+                    ],
+                ),
+                frozenset({other_code, other_asset}),
+            ),
+            "manager": (_make_import(manager, [_import_row(places["XD"])]), frozenset()),
+        }
+        exports = {
+            "village_clerk": (_make_export(clerk), frozenset()),
+            "planner": (_make_export(users["planner"]), frozenset()),
+        }
+        scopes = {name: _scope(name, users.get(name), slots) for name in ACCOUNTS}
+        sessions = {}
+        for name in ACCOUNTS[1:]:
+            client = Client()
+            client.force_login(users[name])
+            sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        yield World(
+            slots=slots, scopes=scopes, imports=imports, exports=exports, sessions=sessions, tmp=tmp
+        )
+    finally:
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+        django_db_blocker.restore()
+        override.disable()
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(world):  # type: ignore[no-untyped-def]
+    """Overrides conftest's fixture of this name (a folder per test): here every test reads the
+    files the module wrote once (photos, uploads, export files) and shares its tile cache."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _module_media(world, settings):  # type: ignore[no-untyped-def]
+    """The same, whatever per-test folders a conftest fixture sets up before this one."""
+    settings.MEDIA_ROOT = world.tmp / "media"
+    settings.CACHES = {
+        **settings.CACHES,
+        "tiles": {**settings.CACHES["tiles"], "LOCATION": str(world.tmp / "tiles")},
+    }
+
+
+# --- reading answers --------------------------------------------------------------------------
+
+CODE_RE = re.compile(r"(?<![\d.])(5001\d{8}(?:\d{4})?)(?!\d)")
+ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(text: str) -> str:
+    return ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _vector_text(path: Path) -> tuple[str, list[str]]:
+    parts = []
+    for layer, _geometry_type in pyogrio.list_layers(path):
+        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+        parts.append(frame.astype(str).to_csv(index=False))
+    return "\n".join(parts), parts
+
+
+def _decode(kind: str, content: bytes, tmp: Path) -> tuple[str, Any]:
+    """The text to search for leaks, and the parsed answer."""
+    if kind == "binary" or not content:
+        return "", None
+    if kind == "html":
+        return _unescape(content.decode("utf-8", "replace")), None
+    if kind in {"json", "geojson"}:
+        data = json.loads(content)
+        return json.dumps(data, ensure_ascii=False), data
+    if kind == "tile":
+        data = mapbox_vector_tile.decode(content)
+        return json.dumps(data, ensure_ascii=False, default=str), data
+    if kind == "csv":
+        text = content.decode("utf-8-sig")
+        return text, list(csv.reader(io.StringIO(text)))
+    if kind == "xlsx":
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        sheets = {s.title: list(s.iter_rows(values_only=True)) for s in book.worksheets}
+        text = "\n".join(
+            "\t".join("" if v is None else str(v) for v in row)
+            for rows in sheets.values()
+            for row in rows
+        )
+        return text, sheets
+    with tempfile.TemporaryDirectory(dir=tmp) as folder:
+        if kind == "gpkg":
+            path = Path(folder) / "export.gpkg"
+            path.write_bytes(content)
+            return _vector_text(path)
+        if kind == "shp":
+            texts = []
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                archive.extractall(folder)
+                for member in archive.namelist():
+                    if member.endswith((".txt", ".cpg", ".prj")):
+                        texts.append(archive.read(member).decode("utf-8", "replace"))
+            for shp in sorted(Path(folder).rglob("*.shp")):
+                texts.append(_vector_text(shp)[0])
+            return "\n".join(texts), texts
+    raise AssertionError(f"unknown body kind {kind}")
+
+
+def _leaks(text: str, scope: Scope, allow: frozenset[str]) -> list[str]:
+    found = []
+    for code in sorted(set(CODE_RE.findall(text)) - allow):
+        known = scope.asset_codes if len(code) == 16 else scope.area_codes
+        if code not in known:
+            found.append(code)
+    found += [name for name in scope.leak_names if name in text and name not in allow]
+    return found
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+def _url(route: str, kwargs: dict[str, Any], query: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        return quote(str(kwargs[match.group("name")]), safe="")
+
+    url = "/" + CONVERTER_RE.sub(fill, route)
+    if query:
+        url += "?" + "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in query.items())
+    return url
+
+
+def _junk(route: str) -> list[Sample]:
+    """Junk for every argument of the route: NUL, very long, non-digits, digits too big."""
+    names = {m.group("name"): m.group("conv") or "str" for m in CONVERTER_RE.finditer(route)}
+    base = {n: ("1" if c == "int" else "x") for n, c in names.items()}
+    samples = []
+    for name, conv in names.items():
+        values = ["abc", "9" * 400] if conv == "int" else ["\x00", "A" * 5000, "非数字-abc"]
+        samples += [
+            Sample("junk", {**base, name: v}, label=f"{name}={v[:12]!r}" + ("*" if i == 1 else ""))
+            for i, v in enumerate(values)
+        ]
+    return samples
+
+
+def _snapshot() -> tuple[Any, ...]:
+    """What a refused POST must leave as it was: every history event of the register (every
+    registry table has one), imports and export jobs."""
+    return (
+        pghistory.models.Events.objects.count(),
+        tuple(AssetImport.objects.order_by("pk").values_list("pk", "state", "commit_requested")),
+        ExportJob.objects.count(),
+        Attachment.objects.count(),
+    )
+
+
+def _content(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        # Reading it to the end closes it (the test client's wrapper); closing it again would
+        # send request_finished, whose handler drops the connection holding the transaction.
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+PATTERN_NAMES = sorted(name for name in RULES if name in PATTERNS)
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_access(name: str, world: World) -> None:
+    """Every account (and anonymous) asks the pattern; each account's writes are undone before
+    the next one asks."""
+    rule, route = RULES[name], PATTERNS[name]
+    # Accounts with the same area, the same rights and the same samples would get the same
+    # answers in their area: one of them (in rotation) asks there; every one asks outside.
+    classes: dict[tuple[Any, ...], list[str]] = {}
+    for account in ACCOUNTS:
+        scope = world.scopes[account]
+        may_read, may_write = _rights(rule, scope)
+        ins = [s for s in rule.samples(world, scope) if s.kind == "in"]
+        superuser_rule = isinstance(rule.write, Writers) and rule.write.superuser
+        key = (
+            scope.user and scope_prefix(scope.user),
+            superuser_rule and scope.user and scope.user.is_superuser,
+            may_read,
+            may_write,
+            tuple(_url(route, s.kwargs, s.query) for s in ins),
+        )
+        classes.setdefault(key, []).append(account)
+    askers = set()
+    for members in classes.values():
+        full = [a for a in members if a in FULL_ACCOUNTS]
+        askers |= set(full) or {members[zlib.crc32(name.encode()) % len(members)]}
+    problems: list[str] = []
+    for account in ACCOUNTS:
+        with transaction.atomic():
+            problems += _sweep(name, account, world, in_area=account in askers)
+            transaction.set_rollback(True)
+    _report(problems)
+
+
+def _rights(rule: Rule, scope: Scope) -> tuple[bool, bool]:
+    anonymous = scope.user is None
+    may_read = rule.read in (PUBLIC, LOGIN) or (
+        isinstance(rule.read, frozenset) and not anonymous and scope.role in rule.read
+    )
+    may_write = rule.write == PUBLIC or (
+        isinstance(rule.write, Writers) and rule.write.allow(scope)
+    )
+    return may_read, may_write
+
+
+class _Failed(Exception):
+    """A 5xx: undo whatever the request did, so that the next request finds a usable
+    connection."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def _request(client: Client, method: str, url: str, data: dict[str, Any] | None) -> Any:
+    try:
+        with transaction.atomic():
+            response = client.get(url) if method == "GET" else client.post(url, data or {})
+            if response.status_code >= 500:
+                raise _Failed(response)
+    except _Failed as failed:
+        return failed.response
+    return response
+
+
+def _sweep(name: str, account: str, world: World, in_area: bool) -> list[str]:
+    rule, route = RULES[name], PATTERNS[name]
+    scope = world.scopes[account]
+    client = Client(raise_request_exception=False)
+    anonymous = scope.user is None
+    if not anonymous:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[account]
+    may_read, may_write = _rights(rule, scope)
+    writer = rule.write == PUBLIC or (may_write and not anonymous)
+    problems: list[str] = []
+    names = {m.group("name") for m in CONVERTER_RE.finditer(route)}
+
+    every = rule.samples(world, scope)
+    for sample in every:
+        assert set(sample.kwargs) == names, f"{name}: sample arguments {sample.kwargs} for {route}"
+    samples = _pick(every, name, account)
+    if not in_area and any(s.kind != "in" for s in samples):
+        samples = [s for s in samples if s.kind != "in"]
+    junk = _junk(route) if account in JUNK_ACCOUNTS else []
+    if account in JUNK_ACCOUNTS and not anonymous and every:
+        junk += [  # junk filters on the first sample's address
+            Sample("in", every[0].kwargs, q, label="junk filter") for q in rule.junk_query
+        ]
+
+    def answer(method: str, sample: Sample, data: dict[str, Any] | None) -> tuple[int, str]:
+        url = _url(route, sample.kwargs, sample.query)
+        response = _request(client, method, url, data)
+        status = response.status_code
+        where = f"{method} {url[:90]!r} as {account}" + (
+            f" [{sample.label}]" if sample.label else ""
+        )
+        content = _content(response)
+        if status >= 500:
+            problems.append(f"{where}: {status}")
+            return status, where
+        if status == 302 and anonymous and rule.anon != "public":
+            login = ADMIN_LOGIN_PATH if rule.anon == "admin" else LOGIN_PATH
+            if not response["Location"].startswith(login):
+                problems.append(f"{where}: redirects to {response['Location']}, not the login")
+        kind = sample.body or rule.body
+        if status != 200:  # error pages, form errors, plain-text refusals
+            kind = "html"
+        if response.get("Content-Type", "").startswith("application/json"):
+            kind = "json"
+        try:
+            text, parsed = _decode(kind, content, world.tmp)
+        except Exception as exc:  # a broken file is a defect too
+            problems.append(f"{where}: {status} body does not read as {kind}: {exc!r}")
+            return status, where
+        # A 404 page may repeat the address asked for: what the account typed itself.
+        typed = {str(v) for v in (*sample.kwargs.values(), *sample.query.values())}
+        leaked = _leaks(text, scope, sample.allow | typed)
+        if leaked:
+            problems.append(f"{where}: {status} shows what lies outside the area: {leaked[:8]}")
+        if status == 200 and sample.check and method == "GET" and sample.kind == "in":
+            extra = sample.check(Answer(url, status, text, parsed, scope, world))
+            problems.extend(f"{where}: {p}" for p in extra)
+        return status, where
+
+    def expect(where: str, status: int, allowed: set[int]) -> None:
+        if "%00" in where:  # config.middleware refuses a NUL anywhere in the address with 400
+            allowed = allowed | {400}
+        if status not in allowed:
+            problems.append(f"{where}: {status}, expected {sorted(allowed)}")
+
+    # GET ----------------------------------------------------------------------------------
+    for sample in [*samples, *junk]:
+        if not sample.get:
+            continue
+        status, where = answer("GET", sample, None)
+        if status >= 500:
+            continue
+        if sample.label == "junk filter":
+            expect(where, status, {200, 400, 404} if may_read else set(rule.get_denied))
+            continue
+        expect(where, status, _expected_get(rule, scope, sample, may_read))
+
+    # POST ---------------------------------------------------------------------------------
+    if rule.write is None:
+        return problems
+    refused_posts: list[tuple[Sample, dict[str, Any] | None]] = []
+    allowed_posts: list[tuple[Sample, dict[str, Any], bool]] = []  # (sample, data, valid)
+    for sample in samples:
+        if sample.kind == "in" and writer:
+            if sample.post is not None:
+                allowed_posts.append((sample, sample.post, True))
+            if not sample.post and account in FULL_ACCOUNTS:  # an empty form: its errors
+                allowed_posts.append((sample, {}, False))
+        elif sample.kind == "in":
+            # The valid POST goes deepest; the empty one finds rights checked after the form.
+            if sample.post:
+                refused_posts.append((sample, sample.post))
+            if not sample.post or account in EMPTY_POST_ACCOUNTS:
+                refused_posts.append((sample, {}))
+        elif in_area:  # outside the area: the askers POST too (the others GET it)
+            refused_posts.append((sample, sample.post or {}))
+    if account == "admin":  # junk arguments, once per argument
+        refused_posts += [(j, {}) for j in junk if j.kind == "junk" and j.label.endswith("*")]
+    before = _snapshot() if refused_posts else None
+    for sample, data in refused_posts:
+        status, where = answer("POST", sample, data)
+        expect(where, status, _expected_post(rule, scope, sample, may_write))
+    after = _snapshot() if refused_posts else None
+    if after != before:
+        urls = [_url(route, s.kwargs, s.query) for s, _ in refused_posts]
+        problems.append(f"refused POSTs as {account} wrote something ({before} -> {after}): {urls}")
+    for sample, data, valid in allowed_posts:
+        before = _snapshot()
+        status, where = answer("POST", sample, data)
+        expect(where, status, set(rule.post_ok))
+        if valid and rule.valid_post_writes:
+            if status != 302:
+                problems.append(f"{where}: a valid POST answered {status}, expected 302")
+            elif _snapshot() == before:
+                problems.append(f"{where}: a valid POST wrote nothing")
+    return problems
+
+
+def _pick(samples: list[Sample], name: str, account: str) -> list[Sample]:
+    """The samples this account asks: one in its area and one outside, chosen in rotation
+    (FULL_ACCOUNTS: every one in the area and two outside)."""
+    full = account in FULL_ACCOUNTS
+    ins = [s for s in samples if s.kind == "in"]
+    outs = [s for s in samples if s.kind == "out"]
+    start = zlib.crc32(f"{name}|{account}".encode())
+    outs = [outs[(start + i) % len(outs)] for i in range(min(len(outs), 2 if full else 1))]
+    if not full and ins:
+        ins = [ins[start % len(ins)]]
+    if account == ANONYMOUS:
+        return (ins + outs)[:1]
+    return ins + outs
+
+
+def _expected_get(rule: Rule, scope: Scope, sample: Sample, may_read: bool) -> set[int]:
+    if scope.user is None and rule.anon != "public":
+        # 404 only where no pattern matches (a non-digit int argument).
+        return {302, 404} if sample.kind == "junk" else {302}
+    if sample.kind == "junk":
+        allowed = {404}
+        if rule.read == POST_ONLY:
+            allowed.add(405)
+        if not may_read:
+            allowed |= set(rule.get_denied)
+        return allowed
+    if rule.read == POST_ONLY:
+        return {405}
+    if sample.kind == "out":
+        # The asset of a mismatched sample is the account's own: a reader may be refused first.
+        partly_in = rule.role_first or sample.label == "mismatched"
+        return {404} | ({403} if partly_in and not may_read else set())
+    return set(rule.get_ok) if may_read else set(rule.get_denied)
+
+
+def _expected_post(rule: Rule, scope: Scope, sample: Sample, may_write: bool) -> set[int]:
+    if scope.user is None and rule.write != PUBLIC:
+        return {302, 404} if sample.kind == "junk" else {302}
+    if sample.kind == "junk":
+        return {404} | ({403} if not may_write else set())
+    if sample.kind == "out":
+        partly_in = rule.role_first or sample.label == "mismatched"
+        return set(rule.post_out) | ({403} if partly_in and not may_write else set())
+    return {403}
+
+
+def _report(problems: list[str]) -> None:
+    assert not problems, "\n".join(problems)
