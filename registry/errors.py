@@ -49,3 +49,29 @@ class ConflictError(Exception):
                 )
             )
         )
+
+
+def _both_languages(error: ValidationError) -> str:
+    def render(language: str) -> str:
+        with translation.override(language):
+            message = str(error.message)
+            return message % error.params if error.params else message
+
+    zh, en = render("zh-hans"), render("en")
+    return zh if zh == en else f"{zh} / {en}"
+
+
+def clean_bilingual(obj: Any) -> None:
+    """``obj.full_clean()``, with Django's own messages (too long, too many decimals, a
+    constraint) worded in Chinese and English like every other service error."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise ValidationError(
+                {
+                    field: [_both_languages(e) for e in errors]
+                    for field, errors in exc.error_dict.items()
+                }
+            ) from exc
+        raise ValidationError([_both_languages(e) for e in exc.error_list]) from exc

@@ -87,6 +87,8 @@ def check_geos(geom: GEOSGeometry, *, valid: bool = True) -> None:
             ),
             srid=geom.srid,
         )
+    if geom.empty:  # WKB cannot hold an empty point
+        raise GeometryRefused(gettext_noop("The geometry is empty: draw it on the map."))
     check(shapely.from_wkb(bytes(geom.wkb)), valid=valid)
 
 

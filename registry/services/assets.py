@@ -20,7 +20,7 @@ from registry.choices import (
     AssetStatus,
     FundEra,
 )
-from registry.errors import ValidationError, bilingual, denied, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
 from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
 from registry.scoping import can_approve, scope_level, visible_to
 from registry.services._common import bump_version, lock_asset, require_edit
@@ -199,7 +199,7 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
         county_code=area.county_code,
         status=status,
     )
-    asset.full_clean()
+    clean_bilingual(asset)
     asset.save()
     _save_funding(asset, data.funding)
     return asset

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from registry.choices import ACTIVE_STATUSES, ApprovalLevel, AssetStatus, DisposalStatus
-from registry.errors import ValidationError, bilingual, denied, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
 from registry.models import Asset, DisposalApproval, DisposalRequest, DisposalTier, User
 from registry.scoping import can_approve, scope_level
 from registry.services._common import lock_asset, require_edit, require_past
@@ -76,7 +76,7 @@ def disposal_request(
         requested_by=actor,
         requested_on=timezone.localdate(),
     )
-    request.full_clean()
+    clean_bilingual(request)
     request.save()
     Asset.objects.filter(pk=current.pk).update(status=AssetStatus.DISPOSAL_PENDING)
     return request

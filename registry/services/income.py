@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import AllocationUse, ApprovalLevel, AssetClass, PlanStatus
-from registry.errors import ValidationError, bilingual, denied, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
 from registry.models import Asset, DistributionLine, DistributionPlan, IncomeRecord, User
 from registry.scoping import can_approve, can_edit, scope_level
 from registry.services._common import bump_version, lock_asset, require_edit, require_past
@@ -56,7 +56,7 @@ def income_record_add(
         account=account,
         recorded_by=actor,
     )
-    record.full_clean()
+    clean_bilingual(record)
     record.save()
     return record
 

@@ -15,7 +15,7 @@ from registry.choices import (
     InspectionResult,
     MaintenanceKind,
 )
-from registry.errors import ValidationError, bilingual, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, field_error
 from registry.models import Asset, MaintenanceDuty, MaintenanceLog, Party, User
 from registry.services._common import lock_asset, require_edit, require_past
 from registry.services.attachments import attachment_store
@@ -63,7 +63,7 @@ def maintenance_assign(
     )
     if ends_on and ends_on < starts_on:
         raise field_error("ends_on", gettext_noop("The end cannot come before the start."))
-    duty.full_clean()
+    clean_bilingual(duty)
     duty.save()
     return duty
 
@@ -109,7 +109,7 @@ def maintenance_log_add(
         location_accuracy_m=location_accuracy_m,
         logged_by=actor,
     )
-    log.full_clean()
+    clean_bilingual(log)
     log.save()
     for photo in photos or []:
         attachment_store(

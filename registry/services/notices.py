@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
-from registry.errors import field_error
+from registry.errors import clean_bilingual, field_error
 from registry.models import Asset, PublicNotice, User
 from registry.services._common import require_edit
 
@@ -34,7 +34,7 @@ def notice_post(
         content=content,
         posted_by=actor,
     )
-    notice.full_clean()
+    clean_bilingual(notice)
     notice.save()
     return notice
 

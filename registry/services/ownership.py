@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import ACTIVE_STATUSES, AssetClass, AssetStatus, OwnershipKind
-from registry.errors import ValidationError, bilingual, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, field_error
 from registry.models import (
     Asset,
     Handover,
@@ -164,6 +164,6 @@ def operation_contract_add(
         ends_on=ends_on,
         guaranteed_income=guaranteed_income,
     )
-    contract.full_clean()
+    clean_bilingual(contract)
     contract.save()
     return contract
