@@ -54,8 +54,10 @@ class ConflictError(Exception):
 def _both_languages(error: ValidationError) -> str:
     def render(language: str) -> str:
         with translation.override(language):
-            message = str(error.message)
-            return message % error.params if error.params else message
+            # Django's own order: format the lazy message first (a plural picks its form from
+            # the params), then turn it into text.
+            message = error.message % error.params if error.params else error.message
+            return str(message)
 
     zh, en = render("zh-hans"), render("en")
     return zh if zh == en else f"{zh} / {en}"

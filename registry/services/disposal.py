@@ -120,6 +120,10 @@ def disposal_complete(
     current = DisposalRequest.objects.select_for_update().select_related("asset").get(pk=request.pk)
     require_edit(actor, current.asset.area_code)
     require_past("completed_on", completed_on)
+    if completed_on < current.requested_on:
+        raise field_error(
+            "completed_on", gettext_noop("A disposal cannot be completed before it was requested.")
+        )
     if current.status != DisposalStatus.APPROVED:
         raise ValidationError(
             bilingual(gettext_noop("Only an approved disposal can be completed."))

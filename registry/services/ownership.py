@@ -156,6 +156,8 @@ def operation_contract_add(
     if current.asset_class != AssetClass.OPERATING:
         raise field_error("operator", gettext_noop("Only operating assets have operators."))
     _check_parties(actor, [operator], "operator")
+    if ends_on is not None and ends_on < starts_on:
+        raise field_error("ends_on", gettext_noop("The end cannot come before the start."))
     contract = OperationContract(
         asset=current,
         operator=operator,
