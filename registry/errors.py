@@ -63,11 +63,16 @@ def _both_languages(error: ValidationError) -> str:
     return zh if zh == en else f"{zh} / {en}"
 
 
-def clean_bilingual(obj: Any) -> None:
+def clean_bilingual(obj: Any, **kwargs: Any) -> None:
     """``obj.full_clean()``, with Django's own messages (too long, too many decimals, a
-    constraint) worded in Chinese and English like every other service error."""
+    constraint) worded in Chinese and English like every other service error; text holding a
+    NUL byte (which PostgreSQL cannot store) is refused on its field."""
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname, None)
+        if isinstance(value, str) and "\x00" in value:
+            raise field_error(field.name, gettext_noop("The text holds a NUL character."))
     try:
-        obj.full_clean()
+        obj.full_clean(**kwargs)
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise ValidationError(

@@ -220,7 +220,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
         setattr(current, name, value)
     current.area_code, current.county_code = area.code, area.county_code
     current.fund_era = fund_era_for(current.formed_on)
-    current.full_clean(exclude=["code"])
+    clean_bilingual(current, exclude=["code"])
     bump_version(
         Asset,
         current.pk,

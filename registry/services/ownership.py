@@ -117,6 +117,8 @@ def asset_hand_over(
     if not items.strip():
         raise field_error("items", gettext_noop("List what is handed over."))
     _check_parties(actor, [p for p in (from_party, to_party, supervisor) if p], "to_party")
+    if "\x00" in items:
+        raise field_error("items", gettext_noop("The text holds a NUL character."))
     record = OwnershipRecord.objects.create(
         asset=current,
         kind=OwnershipKind.TRANSFER,
