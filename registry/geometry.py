@@ -49,6 +49,10 @@ def check(geom: shapely.Geometry, *, valid: bool = True) -> None:
         )
     if geom.is_empty:
         raise GeometryRefused(gettext_noop("The geometry is empty: draw it on the map."))
+    # A multi-part shape with an empty part (MULTIPOINT (EMPTY, 108 30)) crashes libgeos 3.11
+    # in ST_PointOnSurface, and with it the PostgreSQL server: refuse it here.
+    if kind.startswith("Multi") and shapely.is_empty(shapely.get_parts(geom)).any():
+        raise GeometryRefused(gettext_noop("The geometry is empty: draw it on the map."))
     if shapely.has_z(geom) or shapely.has_m(geom):
         raise GeometryRefused(
             gettext_noop("The geometry has heights or measures (Z/M): only x and y are kept.")
