@@ -662,6 +662,9 @@ def _text(row: Row, key: str, value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold it
+        row.problem(key, gettext_noop("The text holds a NUL character."))
+        return text.replace("\x00", "").strip()
     if text.startswith("'") and text[1:].startswith(FORMULA_START):
         text = text[1:]  # our own exports neutralise formulas with a leading apostrophe
     if text.startswith(FORMULA_START) and not re.match(r"^-\d", text):
@@ -679,8 +682,14 @@ def _decimal(row: Row, key: str, value: Any) -> Decimal | None:
         row.problem(key, gettext_noop("Not a number."))
         return None
     digits, places = NUMBER_LIMITS[key]
-    if not number.is_finite() or number < 0:
+    if not number.is_finite():
+        row.problem(key, gettext_noop("Not a number."))
+        return None
+    if number < 0:
         row.problem(key, gettext_noop("Must be zero or more."))
+        return None
+    if number and number.adjusted() >= digits - places:  # before quantize: 1E30 has no cents
+        row.problem(key, gettext_noop("The number is too large."))
         return None
     quantized = number.quantize(Decimal(1).scaleb(-places))
     if quantized != number:
@@ -801,7 +810,7 @@ class Checker:
         codes = []
         for row in batch:
             code = str(row.cells.get("code") or "").strip()
-            if code:
+            if re.fullmatch(r"\d{16}", code):  # anything else is reported by _values
                 codes.append(code)
         existing = {
             a["code"]: a

@@ -113,9 +113,13 @@ def parse(text: str) -> GEOSGeometry:
                 raise ValueError("not an object")
             if document.get("type") == "Feature":
                 document = document.get("geometry") or {}
+                if not isinstance(document, dict):
+                    raise GeometryRefused(gettext_noop("The geometry cannot be read."))
             # Only the shape: a "crs" member (a link GDAL would fetch) is not ours to follow.
             document = {k: v for k, v in document.items() if k != "crs"}
             text = json.dumps(document, allow_nan=False)
+        except GeometryRefused:
+            raise
         except ValueError as exc:  # 1e400 reads as infinity; allow_nan refuses to write it
             raise GeometryRefused(
                 gettext_noop(

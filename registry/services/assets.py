@@ -20,7 +20,14 @@ from registry.choices import (
     AssetStatus,
     FundEra,
 )
-from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
+from registry.errors import (
+    ValidationError,
+    bilingual,
+    clean_bilingual,
+    clean_stated,
+    denied,
+    field_error,
+)
 from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
 from registry.scoping import can_approve, scope_level, visible_to
 from registry.services._common import bump_version, lock_asset, require_edit
@@ -170,13 +177,36 @@ class CodeAllocator:
         return f"{prefix}{serial:05d}"
 
 
+def _stated(data: AssetInput) -> tuple[dict[str, Any], dict[str, Decimal]]:
+    """The particulars and fund amounts a person may set, checked against their columns."""
+    errors: dict[str, list[str]] = {}
+    values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
+    funding = dict(data.funding)
+    try:
+        values = clean_stated(Asset, values)
+    except ValidationError as exc:
+        errors |= exc.message_dict
+    known = set(FundSource.objects.filter(code__in=list(funding)).values_list("code", flat=True))
+    for code, amount in data.funding.items():
+        if code not in known:
+            errors["funding"] = [
+                bilingual(gettext_noop("Unknown fund source %(code)s."), code=code)
+            ]
+            continue
+        try:
+            funding[code] = clean_stated(AssetFunding, {"amount": amount}, on=f"funding_{code}")[
+                "amount"
+            ]
+        except ValidationError as exc:
+            errors |= exc.message_dict
+    if errors:
+        raise ValidationError(errors)
+    return values, funding
+
+
 def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
     sources = {s.code: s for s in FundSource.objects.filter(code__in=funding)}
-    for code, amount in funding.items():
-        if code not in sources:
-            raise field_error("funding", gettext_noop("Unknown fund source %(code)s."), code=code)
-        if amount is None or amount < 0:
-            raise field_error(f"funding_{code}", gettext_noop("Amounts cannot be negative."))
+    for code, amount in funding.items():  # codes and amounts checked by _stated
         AssetFunding.objects.update_or_create(
             asset=asset, source=sources[code], defaults={"amount": amount}
         )
@@ -186,7 +216,7 @@ def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
 def asset_register(*, actor: User, data: AssetInput) -> Asset:
     """Register a new asset. A village user's registration waits for township review
     (status draft); a township or county user's is registered at once."""
-    values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
+    values, funding = _stated(data)
     area = _validate(actor, values)
     status = initial_status(actor)
     asset = Asset(
@@ -201,7 +231,7 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
     )
     clean_bilingual(asset)
     asset.save()
-    _save_funding(asset, data.funding)
+    _save_funding(asset, funding)
     return asset
 
 
@@ -213,7 +243,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
     require_edit(actor, current.area_code)
     if current.status == AssetStatus.DISPOSED:
         raise ValidationError(bilingual(gettext_noop("A disposed asset cannot be changed.")))
-    values = {k: v for k, v in data.values.items() if k in EDITABLE_FIELDS}
+    values, funding = _stated(data)
     merged = {name: getattr(current, name) for name in EDITABLE_FIELDS} | values
     area = _validate(actor, merged)
     for name, value in merged.items():
@@ -232,7 +262,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
         fund_era=current.fund_era,
         updated_at=timezone.now(),
     )
-    _save_funding(current, data.funding)
+    _save_funding(current, funding)
     current.refresh_from_db()
     return current
 

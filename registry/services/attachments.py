@@ -38,17 +38,10 @@ def _sniff(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def attachment_store(
-    *,
-    actor: User,
-    asset: Asset,
-    upload: UploadedFile,
-    kind: str,
-    maintenance_log: MaintenanceLog | None = None,
-    field: str = "photos",
-) -> Attachment:
-    """Check one uploaded file's size and real type and store it with the asset. Call inside
-    the transaction of the record it belongs to, after checking the actor may edit it."""
+def attachment_check(upload: UploadedFile, field: str = "photos") -> tuple[str, str]:
+    """The sniffed content type and extension of an upload, or a refusal naming ``field``
+    (empty, too big, not a JPEG, PNG, WebP or PDF). Check every file of a record before
+    storing any, so that a refused second file leaves no first one on disk."""
     limit = getattr(settings, "ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     name = upload.name or "file"
     if upload.size is None or upload.size == 0:
@@ -68,14 +61,29 @@ def attachment_store(
         raise field_error(
             field, gettext_noop("The file %(name)s is not a JPEG, PNG, WebP or PDF."), name=name
         )
-    content_type, extension = sniffed
+    return sniffed
+
+
+def attachment_store(
+    *,
+    actor: User,
+    asset: Asset,
+    upload: UploadedFile,
+    kind: str,
+    maintenance_log: MaintenanceLog | None = None,
+    field: str = "photos",
+) -> Attachment:
+    """Check one uploaded file's size and real type and store it with the asset. Call inside
+    the transaction of the record it belongs to, after checking the actor may edit it."""
+    content_type, extension = attachment_check(upload, field)
+    name = upload.name or "file"
     attachment = Attachment(
         asset=asset,
         maintenance_log=maintenance_log,
         kind=kind,
         original_name=name[:200],
         content_type=content_type,
-        size=upload.size,
+        size=upload.size or 0,  # attachment_check refused an unknown or empty size
         uploaded_by=actor,
     )
     attachment.file.save(f"{secrets.token_hex(12)}.{extension}", upload, save=False)

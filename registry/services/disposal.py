@@ -8,7 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from registry.choices import ACTIVE_STATUSES, ApprovalLevel, AssetStatus, DisposalStatus
-from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
+from registry.errors import (
+    ValidationError,
+    bilingual,
+    clean_bilingual,
+    clean_stated,
+    denied,
+    field_error,
+)
 from registry.models import Asset, DisposalApproval, DisposalRequest, DisposalTier, User
 from registry.scoping import can_approve, scope_level
 from registry.services._common import lock_asset, require_edit, require_past
@@ -66,6 +73,11 @@ def disposal_request(
         )
     if not explanation.strip():
         raise field_error("explanation", gettext_noop("Explain why the asset must go."))
+    stated = clean_stated(
+        DisposalRequest,
+        {"reason": reason, "method": method, "book_value": book_value, "explanation": explanation},
+    )
+    book_value = stated["book_value"]
     request = DisposalRequest(
         asset=current,
         reason=reason,
@@ -93,6 +105,7 @@ def disposal_decide(
     level = disposal_pending_level(current)
     if level is None or not disposal_can_decide(actor=actor, request=current):
         raise denied(gettext_noop("This request waits for another level's decision."))
+    comment = clean_stated(DisposalApproval, {"comment": comment})["comment"]
     if not approved and not comment.strip():
         raise field_error("comment", gettext_noop("Say why the request is rejected."))
     DisposalApproval.objects.create(
@@ -128,9 +141,13 @@ def disposal_complete(
         raise ValidationError(
             bilingual(gettext_noop("Only an approved disposal can be completed."))
         )
-    if proceeds < 0:
+    stated = clean_stated(
+        DisposalRequest, {"proceeds": proceeds, "proceeds_use": proceeds_use.strip()}
+    )
+    proceeds, proceeds_use = stated["proceeds"], stated["proceeds_use"]
+    if proceeds is None or proceeds < 0:
         raise field_error("proceeds", gettext_noop("Amounts cannot be negative."))
-    if proceeds > 0 and not proceeds_use.strip():
+    if proceeds > 0 and not proceeds_use:
         raise field_error("proceeds_use", gettext_noop("Say how the proceeds are used."))
     current.status = DisposalStatus.COMPLETED
     current.completed_on = completed_on

@@ -7,7 +7,14 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import AllocationUse, ApprovalLevel, AssetClass, PlanStatus
-from registry.errors import ValidationError, bilingual, clean_bilingual, denied, field_error
+from registry.errors import (
+    ValidationError,
+    bilingual,
+    clean_bilingual,
+    clean_stated,
+    denied,
+    field_error,
+)
 from registry.models import Asset, DistributionLine, DistributionPlan, IncomeRecord, User
 from registry.scoping import can_approve, can_edit, scope_level
 from registry.services._common import bump_version, lock_asset, require_edit, require_past
@@ -42,6 +49,8 @@ def income_record_add(
     current = lock_asset(asset)
     require_edit(actor, current.area_code)
     _operating(current)
+    stated = clean_stated(IncomeRecord, {"gross": gross, "costs": costs, "account": account})
+    gross, costs, account = stated["gross"], stated["costs"], stated["account"]
     if period_end < period_start:
         raise field_error("period_end", gettext_noop("The period ends before it starts."))
     require_past("period_end", period_end)  # income is recorded once it has been earned
@@ -81,11 +90,17 @@ def distribution_plan_create(
     current = lock_asset(asset)
     require_edit(actor, current.area_code)
     _operating(current)
+    stated = clean_stated(
+        DistributionPlan, {"year": year, "total": total, "resolution": resolution}
+    )
+    year, total, resolution = stated["year"], stated["total"], stated["resolution"]
     unknown = set(lines) - set(AllocationUse.values)
     if unknown:
         raise field_error("lines", gettext_noop("Unknown use %(use)s."), use=sorted(unknown)[0])
-    if any(amount < 0 for amount in lines.values()):
-        raise field_error("lines", gettext_noop("Amounts cannot be negative."))
+    lines = {
+        use: clean_stated(DistributionLine, {"amount": amount}, on="lines")["amount"]
+        for use, amount in lines.items()
+    }
     allocated = sum(lines.values(), Decimal(0))
     if allocated != total:
         raise field_error(
@@ -142,6 +157,7 @@ def distribution_plan_advance(
             require_edit(actor, current.asset.area_code)
             raise denied(gettext_noop("The village records its own resolution."))
         raise denied(gettext_noop("This step needs an approver at the next level."))
+    resolution = clean_stated(DistributionPlan, {"resolution": resolution})["resolution"]
     if level is None and not (resolution or current.resolution).strip():
         raise field_error("resolution", gettext_noop("Name the village meeting's resolution."))
     values: dict[str, object] = {"status": new_status}

@@ -1,6 +1,7 @@
 """Naming who maintains an asset and logging what was done to it."""
 
 import datetime
+import math
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point
@@ -15,10 +16,10 @@ from registry.choices import (
     InspectionResult,
     MaintenanceKind,
 )
-from registry.errors import ValidationError, bilingual, clean_bilingual, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, clean_stated, field_error
 from registry.models import Asset, MaintenanceDuty, MaintenanceLog, Party, User
 from registry.services._common import lock_asset, require_edit, require_past
-from registry.services.attachments import attachment_store
+from registry.services.attachments import attachment_check, attachment_store
 from registry.services.ownership import _check_parties
 
 # A GPS fix farther than this from the asset is kept but questioned (about 5 km).
@@ -88,22 +89,33 @@ def maintenance_log_add(
     require_edit(actor, current.area_code)
     if performed_on > timezone.localdate():
         raise field_error("performed_on", gettext_noop("The date cannot be in the future."))
+    stated = clean_stated(
+        MaintenanceLog,
+        {"kind": kind, "result": result, "findings": findings.strip(), "cost": cost},
+    )
+    findings, cost = stated["findings"], stated["cost"]
     if location is not None:
-        location.srid = 4490
-        lon, lat = location.coords
-        if not (73 <= lon <= 136 and 3 <= lat <= 54):
+        lon, lat = location.coords[:2]  # a phone's fix may carry its height: not kept
+        location = Point(lon, lat, srid=4490)
+        if not (73 <= lon <= 136 and 3 <= lat <= 54):  # also refuses NaN
             raise field_error(
                 "location",
                 gettext_noop("The position %(lon).6f, %(lat).6f is not in China."),
                 lon=lon,
                 lat=lat,
             )
+    if location_accuracy_m is not None and not 0 <= location_accuracy_m < math.inf:
+        raise field_error(
+            "location_accuracy_m", gettext_noop("The GPS accuracy is a distance of 0 m or more.")
+        )
+    for photo in photos or []:
+        attachment_check(photo)
     log = MaintenanceLog(
         asset=current,
         kind=kind,
         performed_on=performed_on,
         result=result,
-        findings=findings.strip(),
+        findings=findings,
         cost=cost,
         location=location,
         location_accuracy_m=location_accuracy_m,

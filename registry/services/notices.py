@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
-from registry.errors import clean_bilingual, field_error
+from registry.errors import clean_bilingual, clean_stated, field_error
 from registry.models import Asset, PublicNotice, User
 from registry.services._common import require_edit
 
@@ -45,6 +45,7 @@ def notice_record_objections(
 ) -> PublicNotice:
     """Record the objections a notice drew and how they were resolved."""
     require_edit(actor, notice.asset.area_code)
+    clean_stated(PublicNotice, {"objections": objections, "resolution": resolution})
     notice.objections = objections
     notice.resolution = resolution
     notice.save(update_fields=["objections", "resolution"])

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import ACTIVE_STATUSES, AssetClass, AssetStatus, OwnershipKind
-from registry.errors import ValidationError, bilingual, clean_bilingual, field_error
+from registry.errors import ValidationError, bilingual, clean_bilingual, clean_stated, field_error
 from registry.models import (
     Asset,
     Handover,
@@ -40,7 +40,12 @@ def _check_parties(actor: User, parties: list[Party], field: str) -> None:
         raise field_error(field, gettext_noop("Choose parties inside your own area."))
 
 
-def _shares_valid(shares: list[tuple[Party, Decimal]]) -> None:
+def _shares_valid(shares: list[tuple[Party, Decimal]]) -> list[tuple[Party, Decimal]]:
+    """The shares as stored, or a refusal naming ``shares``."""
+    shares = [
+        (party, clean_stated(OwnershipShare, {"percent": percent}, on="shares")["percent"])
+        for party, percent in shares
+    ]
     if not shares:
         raise field_error("shares", gettext_noop("Name at least one owner."))
     parties = [p.pk for p, _ in shares]
@@ -53,6 +58,7 @@ def _shares_valid(shares: list[tuple[Party, Decimal]]) -> None:
         raise field_error(
             "shares", gettext_noop("The shares add up to %(total)s %%, not 100 %%."), total=total
         )
+    return shares
 
 
 @transaction.atomic
@@ -73,10 +79,15 @@ def ownership_confirm(
             bilingual(gettext_noop("Ownership can be confirmed only for registered assets."))
         )
     require_past("effective_on", effective_on)
-    _shares_valid(shares)
+    shares = _shares_valid(shares)
     _check_parties(actor, [p for p, _ in shares], "shares")
     if not basis.strip():
         raise field_error("basis", gettext_noop("Name the document the confirmation rests on."))
+    stated = clean_stated(
+        OwnershipRecord,
+        {"effective_on": effective_on, "basis": basis.strip(), "certificate_no": certificate_no},
+    )
+    basis, certificate_no = stated["basis"], stated["certificate_no"]
     record = OwnershipRecord.objects.create(
         asset=current,
         kind=OwnershipKind.CONFIRMATION,
@@ -117,8 +128,7 @@ def asset_hand_over(
     if not items.strip():
         raise field_error("items", gettext_noop("List what is handed over."))
     _check_parties(actor, [p for p in (from_party, to_party, supervisor) if p], "to_party")
-    if "\x00" in items:
-        raise field_error("items", gettext_noop("The text holds a NUL character."))
+    items = clean_stated(Handover, {"items": items})["items"]
     record = OwnershipRecord.objects.create(
         asset=current,
         kind=OwnershipKind.TRANSFER,
@@ -158,6 +168,9 @@ def operation_contract_add(
     if current.asset_class != AssetClass.OPERATING:
         raise field_error("operator", gettext_noop("Only operating assets have operators."))
     _check_parties(actor, [operator], "operator")
+    guaranteed_income = clean_stated(OperationContract, {"guaranteed_income": guaranteed_income})[
+        "guaranteed_income"
+    ]
     if ends_on is not None and ends_on < starts_on:
         raise field_error("ends_on", gettext_noop("The end cannot come before the start."))
     contract = OperationContract(
