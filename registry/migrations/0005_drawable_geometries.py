@@ -5,7 +5,17 @@ value kept in atlas_geometry_repair, and a CHECK constraint keeps it so from now
 import pghistory
 from django.db import migrations
 
-from registry.geometry import DRAWABLE_SQL
+# The rule as it stood when this migration was written (0009 adds empty parts).
+DRAWABLE_SQL = """
+CREATE OR REPLACE FUNCTION atlas_drawable(g geometry) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN g IS NULL OR (
+    GeometryType(g) IN ('POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING',
+                        'MULTIPOLYGON')
+    AND NOT ST_IsEmpty(g) AND ST_NDims(g) = 2
+    AND ST_XMin(g) >= -180 AND ST_XMax(g) <= 180
+    AND ST_YMin(g) >= -85 AND ST_YMax(g) <= 85);
+"""
 
 REPAIR_FUNCTION = """
 CREATE OR REPLACE FUNCTION atlas_repair_geometry(g geometry) RETURNS geometry

@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -37,7 +36,6 @@ from registry.models.parties import mask_phone
 from registry.records import LISTS
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
-from registry.services._common import submission_claim
 from registry.services.attachments import attachment_download_name
 from registry.services.disposal import disposal_can_decide, disposal_pending_level
 from registry.services.income import plan_can_advance
@@ -45,6 +43,7 @@ from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
     apply_service_errors,
+    first_submission,
     submission_token,
 )
 
@@ -236,10 +235,9 @@ class AssetFormView(TemplateView):
             )
             try:
                 if asset is None:
-                    with transaction.atomic():
-                        token = request.POST.get("submission")
-                        actor = acting_user(request)
-                        if not submission_claim(actor=actor, token=token, path=request.path):
+                    actor = acting_user(request)
+                    with first_submission(request, actor) as first:
+                        if not first:
                             messages.info(request, ALREADY_SAVED)
                             return redirect("registry:asset_list")
                         saved = asset_services.asset_register(actor=actor, data=data)

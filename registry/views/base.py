@@ -2,6 +2,8 @@
 call one service, and turn its errors into form errors."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
@@ -38,6 +40,14 @@ def submission_token(request: HttpRequest) -> str:
         return str(uuid.UUID(token))
     except ValueError:
         return str(uuid.uuid4())
+
+
+@contextmanager
+def first_submission(request: HttpRequest, actor: User) -> Iterator[bool]:
+    """The transaction of one form submission's write. It yields False when the same
+    submission (its token) was written already: the caller then writes nothing and says so."""
+    with transaction.atomic():
+        yield submission_claim(actor=actor, token=request.POST.get("submission"), path=request.path)
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -104,9 +114,8 @@ class AssetActionView(FormView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
-            with transaction.atomic():
-                token = self.request.POST.get("submission")
-                if not submission_claim(actor=self.actor, token=token, path=self.request.path):
+            with first_submission(self.request, self.actor) as first:
+                if not first:
                     messages.info(self.request, ALREADY_SAVED)
                     return redirect("registry:asset_detail", code=self.asset.code)
                 self.perform(form)

@@ -137,6 +137,28 @@ def test_the_database_refuses_an_undrawable_geometry_too(county_manager):
         )
 
 
+@pytest.mark.parametrize(
+    "wkt",
+    ["MULTIPOINT (EMPTY, (108.6 30.7))", "MULTILINESTRING ((108.6 30.7, 108.7 30.8), EMPTY)",
+     "MULTIPOLYGON (EMPTY, ((108.6 30.7, 108.7 30.7, 108.7 30.8, 108.6 30.7)))"],
+)  # fmt: skip
+def test_the_database_rule_refuses_an_empty_part(wkt):
+    # The constraints' own function is asked, not a stored row: storing such a shape is what
+    # crashed the server (GEOS 3.11 in the cell trigger) before the rule refused it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT atlas_drawable(ST_GeomFromText(%s, 4490)),"
+            " atlas_drawable(ST_CollectionExtract(ST_GeomFromText(%s, 4490)))",
+            [wkt, wkt.replace("EMPTY, ", "").replace(", EMPTY", "")],
+        )
+        assert cursor.fetchone() == (False, True)
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conname IN ('asset_geom_drawable', 'assetevent_geom_drawable')"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["CHECK (atlas_drawable(geom))"] * 2
+
+
 def test_rows_stored_before_the_rule_are_repaired_and_their_pages_work(client, county_manager):
     """As an old database had them: a nested collection in the asset row and its history."""
     from importlib import import_module
