@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import django_filters
 from django.contrib.postgres.aggregates import StringAgg
-from django.db.models import CharField, F, Model, Q, QuerySet, Value
+from django.db.models import CharField, F, Model, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +23,14 @@ from registry.choices import (
     MaintenanceKind,
     OwnershipKind,
     PlanStatus,
+)
+from registry.filtersets import (
+    DisposalRequestFilterSet,
+    DistributionPlanFilterSet,
+    IncomeRecordFilterSet,
+    MaintenanceLogFilterSet,
+    OwnershipRecordFilterSet,
+    RecordFilterSet,
 )
 from registry.models import (
     DisposalRequest,
@@ -51,9 +58,7 @@ class RecordList:
     title: Any
     model: type[Model]
     date_field: str
-    choice_field: str
-    choice_label: Any
-    choices: Any
+    filterset_class: type[RecordFilterSet]
     columns: list[RecordColumn]
     prepare: Callable[[QuerySet[Any]], QuerySet[Any]] = lambda qs: qs
 
@@ -66,8 +71,8 @@ class RecordList:
         names = {f"c_{c.key}": _expression(c.value) for c in self.columns}
         return qs.order_by(f"-{self.date_field}", "pk").annotate(**names).values_list(*names.keys())
 
-    def filterset(self, data: Any, user: User) -> django_filters.FilterSet:
-        return _filterset_class(self)(data, queryset=self.queryset(user))
+    def filterset(self, data: Any, user: User) -> RecordFilterSet:
+        return self.filterset_class(data, queryset=self.queryset(user))
 
 
 def _expression(value: Any) -> Any:
@@ -86,9 +91,7 @@ LISTS: dict[str, RecordList] = {
         title=_("Ownership records"),
         model=OwnershipRecord,
         date_field="effective_on",
-        choice_field="kind",
-        choice_label=_("Kind"),
-        choices=OwnershipKind.choices,
+        filterset_class=OwnershipRecordFilterSet,
         columns=[
             *ASSET_COLUMNS,
             RecordColumn("effective_on", "生效日期", "effective_on", "date"),
@@ -118,9 +121,7 @@ LISTS: dict[str, RecordList] = {
         title=_("Maintenance logs"),
         model=MaintenanceLog,
         date_field="performed_on",
-        choice_field="result",
-        choice_label=_("Result"),
-        choices=InspectionResult.choices,
+        filterset_class=MaintenanceLogFilterSet,
         columns=[
             *ASSET_COLUMNS,
             RecordColumn("performed_on", "日期", "performed_on", "date"),
@@ -136,9 +137,7 @@ LISTS: dict[str, RecordList] = {
         title=_("Income records"),
         model=IncomeRecord,
         date_field="period_end",
-        choice_field="",
-        choice_label="",
-        choices=None,
+        filterset_class=IncomeRecordFilterSet,
         columns=[
             *ASSET_COLUMNS,
             RecordColumn("period_start", "收益期起", "period_start", "date"),
@@ -155,9 +154,7 @@ LISTS: dict[str, RecordList] = {
         title=_("Distribution plans"),
         model=DistributionPlan,
         date_field="year",
-        choice_field="status",
-        choice_label=_("Status"),
-        choices=PlanStatus.choices,
+        filterset_class=DistributionPlanFilterSet,
         columns=[
             *ASSET_COLUMNS,
             RecordColumn("year", "年度", "year"),
@@ -172,9 +169,7 @@ LISTS: dict[str, RecordList] = {
         title=_("Disposal requests"),
         model=DisposalRequest,
         date_field="requested_on",
-        choice_field="status",
-        choice_label=_("Status"),
-        choices=DisposalStatus.choices,
+        filterset_class=DisposalRequestFilterSet,
         columns=[
             *ASSET_COLUMNS,
             RecordColumn("requested_on", "申请日期", "requested_on", "date"),
@@ -195,56 +190,3 @@ def label(column: RecordColumn, value: Any) -> Any:
     if column.kind == "choice" and value is not None:
         return str(dict(column.choices).get(value, value))
     return value
-
-
-_classes: dict[str, type[django_filters.FilterSet]] = {}
-
-
-def _date_filter(spec: RecordList, lookup: str) -> django_filters.Filter:
-    """From/to on the list's date (a year for distribution plans)."""
-    if spec.date_field == "year":
-        label = _("Year from") if lookup == "gte" else _("Year to")
-        return django_filters.NumberFilter(label=label, field_name="year", lookup_expr=lookup)
-    return django_filters.DateFilter(
-        label=_("From") if lookup == "gte" else _("To"),
-        field_name=spec.date_field,
-        lookup_expr=lookup,
-        widget=django_filters.widgets.forms.DateInput(attrs={"type": "date"}),
-    )
-
-
-def _filterset_class(spec: RecordList) -> type[django_filters.FilterSet]:
-    """A FilterSet for one list: asset code or name, area code, date range and its choice."""
-    if spec.key in _classes:
-        return _classes[spec.key]
-
-    def filter_q(self: Any, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        value = value.strip()
-        if value.isdigit():
-            return queryset.filter(asset__code__startswith=value)
-        return queryset.filter(Q(asset__name__icontains=value)) if value else queryset
-
-    def filter_area(self: Any, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        code = value.strip().rstrip("0") if value.strip().isdigit() else value.strip()
-        return queryset.filter(asset__area_code__startswith=code) if code else queryset
-
-    attrs: dict[str, Any] = {
-        "q": django_filters.CharFilter(label=_("Asset code or name"), method="filter_q"),
-        "area": django_filters.CharFilter(label=_("Area code"), method="filter_area"),
-        "date_from": _date_filter(spec, "gte"),
-        "date_to": _date_filter(spec, "lte"),
-        "filter_q": filter_q,
-        "filter_area": filter_area,
-    }
-    if spec.choice_field:
-        attrs["choice"] = django_filters.ChoiceFilter(
-            label=spec.choice_label,
-            field_name=spec.choice_field,
-            choices=spec.choices,
-            empty_label=_("All"),
-        )
-    meta = type("Meta", (), {"model": spec.model, "fields": []})
-    attrs["Meta"] = meta
-    cls = type(f"{spec.model.__name__}ListFilterSet", (django_filters.FilterSet,), attrs)
-    _classes[spec.key] = cls
-    return cls

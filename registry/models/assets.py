@@ -44,9 +44,28 @@ class FundSource(models.Model):
         return self.name
 
 
+CODE_LENGTH = 16  # the asset_code_format constraint: 16 ASCII digits
+
+
+def code_prefix_q(value: str) -> Q:
+    """Asset codes starting with ``value``: the LIKE of ``code__startswith`` plus the same set
+    as a range of the code index, ``code >= value AND code <= value || '99...'``. PostgreSQL
+    cannot turn the LIKE into a range of that index (C.UTF-8 is not the C collation), so with
+    ORDER BY code it walked the index from the first code and discarded up to a million rows
+    (2-6 s: the search, and the code allocator's last serial of a year); with the range it
+    reads only the matching codes."""
+    q = Q(code__startswith=value)
+    if value.isascii() and value.isdigit() and len(value) <= CODE_LENGTH:
+        q &= Q(code__gte=value, code__lte=value.ljust(CODE_LENGTH, "9"))
+    return q
+
+
 class AssetQuerySet(models.QuerySet["Asset"]):
     def with_related(self) -> "AssetQuerySet":
         return self.select_related("area", "area__parent")
+
+    def code_prefix(self, value: str) -> "AssetQuerySet":
+        return self.filter(code_prefix_q(value))
 
 
 @history(exclude=["geom_3857"])

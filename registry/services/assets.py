@@ -165,7 +165,7 @@ class CodeAllocator:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [prefix])
             last = (
-                Asset.objects.filter(code__startswith=prefix)
+                Asset.objects.code_prefix(prefix)  # a range of the code index, not a walk
                 .order_by("-code")
                 .values_list("code", flat=True)
             ).first()

@@ -1,4 +1,5 @@
-"""One FilterSet per model: it serves the HTML list, the map layers, the API and the exports."""
+"""The asset list's FilterSet (the list page, the map and its tiles, exports, jobs and commands)
+and the areas' search, with the search expressions they use."""
 
 import django_filters
 from django import forms
@@ -19,25 +20,12 @@ from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
 from registry.choices import AreaLevel, AssetClass, AssetStatus, AssetSubtype, FundEra
+from registry.filtersets.base import ScopedFilterSet, area_filter
 from registry.models import AdminArea, Asset
+from registry.models.assets import code_prefix_q
 from registry.models.areas import AdminAreaQuerySet
 
 YES_NO_ANY = forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
-
-CODE_LENGTH = 16  # the asset_code_format constraint: 16 ASCII digits
-
-
-def code_prefix_q(value: str) -> Q:
-    """Asset codes starting with ``value``: the LIKE of ``code__startswith`` plus the same set
-    as a range of the code index, ``code >= value AND code <= value || '99...'``. PostgreSQL
-    cannot turn the LIKE into a range of that index (C.UTF-8 is not the C collation), so with
-    ORDER BY code it walked the index from the first code and discarded up to a million rows
-    (2-3 s); with the range it reads only the matching codes."""
-    q = Q(code__startswith=value)
-    if value.isascii() and value.isdigit() and len(value) <= CODE_LENGTH:
-        q &= Q(code__gte=value, code__lte=value.ljust(CODE_LENGTH, "9"))
-    return q
-
 
 def _search_grams() -> Expression:
     """The expression of the asset_search_grams index, so that the query matches it exactly."""
@@ -118,12 +106,12 @@ class AdminAreaFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value))
 
 
-class AssetFilterSet(django_filters.FilterSet):
+class AssetFilterSet(ScopedFilterSet):
     """The asset list's filters; the same definition serves the map, the API and exports.
     Expects the queryset of ``selectors.asset_list`` (owner, maintainer, overdue annotations)."""
 
     q = django_filters.CharFilter(label=_("Code or name"), method="filter_q")
-    area = django_filters.CharFilter(label=_("Area code"), method="filter_area")
+    area = area_filter()
     asset_class = django_filters.ChoiceFilter(
         label=_("Class"), choices=AssetClass.choices, empty_label=_("All classes")
     )
@@ -164,12 +152,5 @@ class AssetFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         if value.isdigit():
-            return queryset.filter(code_prefix_q(value))
+            return queryset.filter(code_prefix_q(value))  # the code index's range
         return queryset.filter(text_q(value))
-
-    def filter_area(self, queryset: QuerySet[Asset], name: str, value: str) -> QuerySet[Asset]:
-        area = AdminArea.objects.filter(code=value.strip()).first()
-        if area is None:
-            return queryset.none()
-        # A county, township or village selects everything inside it.
-        return queryset.filter(area_code__startswith=area.scope_prefix)
