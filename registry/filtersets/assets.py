@@ -22,10 +22,11 @@ from django.utils.translation import gettext_lazy as _
 from registry.choices import AreaLevel, AssetClass, AssetStatus, AssetSubtype, FundEra
 from registry.filtersets.base import ScopedFilterSet, area_filter
 from registry.models import AdminArea, Asset
-from registry.models.assets import code_prefix_q
 from registry.models.areas import AdminAreaQuerySet
+from registry.models.assets import code_prefix_q
 
 YES_NO_ANY = forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))])
+
 
 def _search_grams() -> Expression:
     """The expression of the asset_search_grams index, so that the query matches it exactly."""
