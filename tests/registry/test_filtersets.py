@@ -1,6 +1,7 @@
-"""Every list's area filter selects an area and what lies inside it, by the area's scope prefix:
-township 500101150000 (白羊镇) is not a prefix of 500101151000 (龙驹镇), nor village 500101151200
-(向东村) of 500101151201 (玉合村). Trimming trailing zeros made both mistakes in the record lists."""
+"""Every list's area filter selects an area and what lies inside it, by the area's scope
+prefix: township 500101150000 (白羊镇) is not a prefix of 500101151000 (龙驹镇), nor village
+500101151200 (向东村) of 500101151201 (玉合村). Trimming trailing zeros made both mistakes in
+the record lists."""
 
 import pytest
 
