@@ -64,7 +64,7 @@ def child(fmt: str, database: str, limit: int | None, out: str) -> None:
     qs = ledger_queryset(database, limit)
     from django.db import connection
 
-    from gis import exporters
+    from transfer import exporters
 
     started = time.perf_counter()
     if fmt in ("gpkg", "csv", "xlsx"):
@@ -81,7 +81,7 @@ def child(fmt: str, database: str, limit: int | None, out: str) -> None:
         size = Path(out).stat().st_size
     elif fmt in ("ogr2ogr-raw", "copy"):
         # References: the stored values without labels (a cheaper query than the ledger's).
-        from gis.exporters import COLUMNS
+        from transfer.exporters import COLUMNS
 
         fields = [c.key for c in COLUMNS if c.key not in {"township", "village"}]
         inner_qs = qs.values(*fields, "area__name")

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "csp",
     "registry",
     "gis",
+    "transfer",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("registry.urls")),
     path("", include("gis.urls")),
+    path("", include("transfer.urls")),
 ]

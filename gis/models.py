@@ -1,10 +1,8 @@
 """Tables of the spatial services: derived tables that serve the map (caches of registry data,
-rebuilt or kept in step by database triggers, never edited by people) and the log of imports."""
+rebuilt or kept in step by database triggers, never edited by people). The imports and
+exports moved to the transfer app."""
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
-
-from registry.history import protect_delete
 
 
 class AssetCell(models.Model):
@@ -64,85 +62,3 @@ class TileRegion(models.Model):
 
     def __str__(self) -> str:
         return f"z12 ({self.x}, {self.y}) v{self.version}"
-
-
-class AssetImport(models.Model):
-    """One uploaded ledger file and what became of it: checked (with its counts and problems),
-    then committed or not. Jobs (a background worker) fill in the progress and the outcome;
-    the asset rows an import writes carry its user and number in their history."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", _("waiting for the worker")
-        CHECKING = "checking", _("checking")
-        CHECKED = "checked", _("checked")
-        COMMITTING = "committing", _("importing")
-        COMMITTED = "committed", _("imported")
-        REJECTED = "rejected", _("refused")
-        FAILED = "failed", _("failed")
-
-    user = models.ForeignKey(
-        "registry.User", verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=300)
-    original_name = models.CharField(_("original file name"), max_length=200)
-    size = models.BigIntegerField(_("size (bytes)"))
-    gcj02 = models.BooleanField(_("positions in GCJ-02 (phone map apps)"), default=False)
-    state = models.CharField(_("state"), max_length=12, choices=State.choices, default="queued")
-    commit_requested = models.BooleanField(default=False)
-    rows_done = models.PositiveIntegerField(default=0)
-    rows_total = models.PositiveIntegerField(default=0)
-    outcome = models.JSONField(default=dict, blank=True)
-    message = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    committed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("asset import")
-        verbose_name_plural = _("asset imports")
-        ordering = ["-created_at"]
-        triggers = [protect_delete()]
-
-    def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_state_display()})"
-
-    @property
-    def busy(self) -> bool:
-        return self.state in {self.State.QUEUED, self.State.CHECKING, self.State.COMMITTING}
-
-
-class ExportJob(models.Model):
-    """An export too big to wait for: written by the worker, downloaded from its page. The
-    filters are stored as they were on screen and applied again with the user's scope."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", _("waiting for the worker")
-        RUNNING = "running", _("exporting")
-        DONE = "done", _("ready")
-        FAILED = "failed", _("failed")
-
-    user = models.ForeignKey(
-        "registry.User", verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    fmt = models.CharField(_("format"), max_length=10)
-    params = models.JSONField(_("filters"), default=list, blank=True)
-    history = models.BooleanField(_("with change history"), default=False)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default="queued")
-    rows_total = models.PositiveIntegerField(default=0)
-    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", max_length=300, blank=True)
-    message = models.TextField(blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("export")
-        verbose_name_plural = _("exports")
-        ordering = ["-created_at"]
-        triggers = [protect_delete()]
-
-    def __str__(self) -> str:
-        return f"{self.fmt} ({self.get_state_display()})"
-
-    @property
-    def busy(self) -> bool:
-        return self.state in {self.State.QUEUED, self.State.RUNNING}

@@ -2,19 +2,15 @@
 
 import hashlib
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.cache import caches
-from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, Substr
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -22,23 +18,19 @@ from django.http import (
     HttpResponseNotModified,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from gis import exporters, jobs, tiles
+from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
-from gis.models import ExportJob
 from registry import selectors
 from registry.choices import AssetClass, AssetStatus, AssetSubtype
 from registry.filtersets import AdminAreaFilterSet, AssetFilterSet
 from registry.models import AdminArea, Asset
-from registry.records import LISTS
 from registry.scoping import scope_prefix
-from registry.views.base import acting_user
 
 INDICATORS = {
     "value": gettext_lazy("Asset value (10,000 yuan)"),
@@ -331,102 +323,3 @@ def township_indicators(request: HttpRequest) -> HttpResponseBase:
         }
 
     return geojson_response(feature_collection(qs, properties))
-
-
-@require_GET
-def asset_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    """The asset list as a file, filtered exactly like the list and limited to the user's area."""
-    if fmt not in exporters.FORMATS:
-        raise Http404
-    filterset = AssetFilterSet(request.GET, queryset=selectors.asset_list(user=request.user))
-    if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
-    history = request.GET.get("history") == "1"
-    rows = filterset.qs.count()
-    if rows > settings.EXPORT_INLINE_MAX_ROWS:
-        # Too big to wait for: the worker writes it, its page shows progress and the link.
-        with transaction.atomic():
-            job = ExportJob.objects.create(
-                user=acting_user(request),
-                fmt=fmt,
-                history=history,
-                rows_total=rows,
-                params=[[k, v] for k, v in request.GET.lists() if k != "history"],
-            )
-            jobs.start_export(job)
-        return redirect("gis:export_detail", pk=job.pk)
-    meta = exporters.meta_for(request.user, request.GET, filterset)
-    path = exporters.export(filterset.qs, fmt, meta=meta, history=history)
-    content_type, _extension = exporters.FORMATS[fmt]
-    handle = open(path, "rb")  # noqa: SIM115 - the response closes it
-    # The open handle keeps the file readable after its folder is gone (POSIX), so nothing is
-    # left behind in the temporary folder whatever happens to the download.
-    shutil.rmtree(path.parent, ignore_errors=True)
-    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)
-
-
-def _own_export(request: HttpRequest, pk: int) -> ExportJob:
-    job = get_object_or_404(ExportJob, pk=pk)
-    if job.user_id != request.user.pk and not request.user.is_superuser:
-        raise Http404
-    return job
-
-
-def _export_status(job: ExportJob) -> dict[str, Any]:
-    done = jobs.export_rows_done(job)
-    percent = (
-        100
-        if job.state == ExportJob.State.DONE
-        else (min(99, done * 100 // job.rows_total) if job.rows_total else 0)
-    )
-    return {"state": job.state, "busy": job.busy, "rows_done": done, "percent": percent}
-
-
-def export_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
-    job = _own_export(request, pk)
-    label = dict(exporters.FORMAT_LABELS).get(job.fmt, job.fmt)
-    return render(
-        request,
-        "gis/export_detail.html",
-        {"job": job, "status": _export_status(job), "format_label": label},
-    )
-
-
-@require_GET
-def export_status(request: HttpRequest, pk: int) -> JsonResponse:
-    return JsonResponse(_export_status(_own_export(request, pk)))
-
-
-@require_GET
-def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
-    job = _own_export(request, pk)
-    if job.state != ExportJob.State.DONE or not job.file:
-        raise Http404
-    content_type, _extension = exporters.FORMATS[job.fmt]
-    try:
-        handle = job.file.open("rb")
-    except FileNotFoundError as exc:  # removed from the media folder since it was written
-        raise Http404 from exc
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=Path(job.file.name).name,
-        content_type=content_type,
-    )
-
-
-@require_GET
-def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase:
-    """A record list as a file, filtered exactly like the list and limited to the user's area."""
-    spec = LISTS.get(kind)
-    if spec is None or fmt not in {"xlsx", "csv"}:
-        raise Http404
-    filterset = spec.filterset(request.GET, acting_user(request))
-    if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
-    meta = exporters.meta_for(request.user, request.GET, filterset)
-    path = exporters.export_records(spec, filterset.qs, fmt, meta=meta)
-    content_type, _extension = exporters.FORMATS[fmt]
-    handle = open(path, "rb")  # noqa: SIM115 - the response closes it
-    shutil.rmtree(path.parent, ignore_errors=True)
-    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)

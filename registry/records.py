@@ -2,8 +2,8 @@
 income records, distribution plans and disposal requests, each scoped through its asset's area.
 
 One definition per list names its model, its date, its filters and its columns (Chinese ledger
-headers); the same definition serves the HTML page and the exports (gis.exporters), so what is
-exported is exactly what is on screen.
+headers); the same definition serves the HTML page and the exports (transfer.exporters), so
+what is exported is exactly what is on screen.
 """
 
 from collections.abc import Callable

@@ -14,9 +14,9 @@ export DEBUG=0
 step "ruff (lint and format)"
 ruff check .
 ruff format --check .
-step "import rules (registry never imports gis)"
+step "import rules (transfer > gis > registry)"
 lint-imports --no-cache
-step "mypy (registry, gis)"
+step "mypy (registry, gis, transfer)"
 mypy
 step "migrations match the models"
 python manage.py makemigrations --check --dry-run >/dev/null ||

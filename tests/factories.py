@@ -1,4 +1,5 @@
-"""Small helpers that build valid inputs for the services in tests."""
+"""The tests' shared helpers (the one module tests import from each other): valid inputs for
+the services and forms, and the background worker run in the test's process."""
 
 import datetime
 from decimal import Decimal
@@ -62,3 +63,34 @@ def collective(area: AdminArea | None = None, name: str = "向东村股份经济
         },
     )
     return party
+
+
+def asset_form_data(asset: Any = None, **overrides: object) -> dict[str, object]:
+    """What the asset form posts for ``asset_input()`` (``asset`` for an edit: its version);
+    an override of None leaves the field out."""
+    values = asset_input().values
+    data: dict[str, object] = {
+        k: v for k, v in values.items() if k not in {"geom", "area", "benefit_links", "booked_on"}
+    }
+    data.update(
+        area=values["area"].pk,
+        geom=values["geom"].geojson,
+        booked="",
+        funding_central_bridging="300000",
+        version=asset.version if asset else "",
+    )
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def run_worker() -> None:
+    """The database worker, as `make run` starts it, processing what is queued, then exiting.
+    (Run in this process, it must not close the connection that holds the test's transaction.)"""
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    ):
+        call_command("db_worker", batch=True, no_startup_delay=True, interval=0.1, verbosity=0)

@@ -59,9 +59,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.views import static
 
-from gis import exporters, jobs, tiles
-from gis.importers import HEADERS
-from gis.models import AssetImport, ExportJob
+from gis import tiles
 from registry.choices import AreaKind, AreaLevel, Role
 from registry.demo import collective_name
 from registry.models import AdminArea, Asset, Attachment, Party, User
@@ -73,6 +71,9 @@ from registry.services.income import distribution_plan_create, income_record_add
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
 from registry.services.ownership import ownership_confirm
 from tests.factories import asset_input
+from transfer import exporters, jobs
+from transfer.importers import HEADERS
+from transfer.models import AssetImport, ExportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -671,34 +672,36 @@ RULES: dict[str, Rule] = {
         body="json",
         junk_query=({"indicator": "\x00"},),
     ),
-    "gis:asset_export": Rule(read=LOGIN, samples=asset_export_samples, junk_query=FILTER_JUNK),
-    "gis:record_export": Rule(read=LOGIN, samples=record_export_samples, junk_query=FILTER_JUNK),
-    "gis:export_detail": Rule(read=LOGIN, scope="owner", samples=_owned_samples("exports")),
-    "gis:export_status": Rule(
+    "transfer:asset_export": Rule(read=LOGIN, samples=asset_export_samples, junk_query=FILTER_JUNK),
+    "transfer:record_export": Rule(
+        read=LOGIN, samples=record_export_samples, junk_query=FILTER_JUNK
+    ),
+    "transfer:export_detail": Rule(read=LOGIN, scope="owner", samples=_owned_samples("exports")),
+    "transfer:export_status": Rule(
         read=LOGIN, scope="owner", samples=_owned_samples("exports"), body="json"
     ),
-    "gis:export_download": Rule(
+    "transfer:export_download": Rule(
         read=LOGIN, scope="owner", samples=_owned_samples("exports"), body="xlsx"
     ),
-    "gis:import_list": Rule(
+    "transfer:import_list": Rule(
         read=EDITORS,
         write=Writers(EDITORS),
         samples=import_list_samples,
         valid_post_writes=False,
         note="upload: editors; an empty POST shows the form's errors",
     ),
-    "gis:import_template": Rule(read=EDITORS, body="xlsx"),
-    "gis:import_detail": Rule(
+    "transfer:import_template": Rule(read=EDITORS, body="xlsx"),
+    "transfer:import_detail": Rule(
         read=EDITORS, scope="owner", role_first=True, samples=_owned_samples("imports")
     ),
-    "gis:import_status": Rule(
+    "transfer:import_status": Rule(
         read=EDITORS,
         scope="owner",
         role_first=True,
         samples=_owned_samples("imports"),
         body="json",
     ),
-    "gis:import_commit": Rule(
+    "transfer:import_commit": Rule(
         read=POST_ONLY,
         write=Writers(EDITORS),
         scope="owner",
@@ -707,7 +710,7 @@ RULES: dict[str, Rule] = {
         valid_post_writes=False,
         note="its owner (or a superuser); 409 when the file has problems",
     ),
-    "gis:import_problems": Rule(
+    "transfer:import_problems": Rule(
         read=EDITORS,
         scope="owner",
         role_first=True,

@@ -47,7 +47,7 @@ from registry.views.base import (
     submission_token,
 )
 
-# The formats gis.exporters writes (registry does not import gis; the URLs live there).
+# The formats transfer.exporters writes (registry does not import transfer; the URLs live there).
 EXPORT_FORMATS = [("xlsx", "Excel"), ("csv", "CSV"), ("geojson", "GeoJSON"),
                   ("gpkg", "GeoPackage"), ("shp", "Shapefile")]  # fmt: skip
 

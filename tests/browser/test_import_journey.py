@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from gis import importers
-from gis.import_views import TEMPLATE_COLUMNS
-from gis.importers import HEADERS
 from registry.models import AdminArea, Asset, User
 from tests.browser.conftest import screenshot
+from transfer import importers
+from transfer.importers import HEADERS
+from transfer.views.imports import TEMPLATE_COLUMNS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 XIANGDONG = "500101151200"

@@ -11,7 +11,7 @@ from registry.demo_assets import generate_register
 from registry.models import Asset
 from registry.services.assets import asset_register
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
-from tests.factories import asset_input, collective
+from tests.factories import asset_form_data, asset_input, collective
 
 pytestmark = pytest.mark.django_db
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
@@ -20,22 +20,6 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 @pytest.fixture
 def register_200(db):  # type: ignore[no-untyped-def]
     generate_register(assets=200, seed=7)
-
-
-def form_data(asset: Asset | None = None, **overrides: object) -> dict[str, object]:
-    values = asset_input().values
-    data: dict[str, object] = {
-        k: v for k, v in values.items() if k not in {"geom", "area", "benefit_links", "booked_on"}
-    }
-    data.update(
-        area=values["area"].pk,
-        geom=values["geom"].geojson,
-        booked="",
-        funding_central_bridging="300000",
-        version=asset.version if asset else "",
-    )
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_list_and_detail_use_a_fixed_number_of_queries(
@@ -66,7 +50,7 @@ def test_list_filters_by_class_overdue_and_area(client, planner, register_200):
 def test_village_clerk_registers_through_the_form_and_history_names_them(client, village_clerk):
     client.force_login(village_clerk)
     before = set(Asset.objects.values_list("pk", flat=True))
-    response = client.post(reverse("registry:asset_create"), form_data())
+    response = client.post(reverse("registry:asset_create"), asset_form_data())
     assert response.status_code == 302, response.content.decode()[:3000]
     asset = Asset.objects.exclude(pk__in=before).get()
     assert response["Location"] == reverse("registry:asset_detail", args=[asset.code])
@@ -77,10 +61,10 @@ def test_village_clerk_registers_through_the_form_and_history_names_them(client,
 def test_form_errors_come_back_on_the_form_not_as_a_500(client, village_clerk):
     client.force_login(village_clerk)
     before = Asset.objects.count()
-    response = client.post(reverse("registry:asset_create"), form_data(subtype="pv_station"))
+    response = client.post(reverse("registry:asset_create"), asset_form_data(subtype="pv_station"))
     assert response.status_code == 400
     assert "该子类不属于所选资产类别。 / This sub-type does not belong" in response.content.decode()
-    negative = client.post(reverse("registry:asset_create"), form_data(original_value="-3"))
+    negative = client.post(reverse("registry:asset_create"), asset_form_data(original_value="-3"))
     assert negative.status_code == 400 and "original_value" in negative.context["form"].errors
     assert Asset.objects.count() == before
 
@@ -89,12 +73,12 @@ def test_stale_edit_is_refused_with_a_conflict_message(client, county_manager, t
     asset = asset_register(actor=county_manager, data=asset_input())
     client.force_login(county_manager)
     first = client.post(
-        reverse("registry:asset_edit", args=[asset.code]), form_data(asset, name="第一次")
+        reverse("registry:asset_edit", args=[asset.code]), asset_form_data(asset, name="第一次")
     )
     assert first.status_code == 302
     client.force_login(township_manager)
     second = client.post(
-        reverse("registry:asset_edit", args=[asset.code]), form_data(asset, name="第二次")
+        reverse("registry:asset_edit", args=[asset.code]), asset_form_data(asset, name="第二次")
     )
     assert second.status_code == 400
     assert "他人已修改此记录" in second.content.decode()
@@ -108,7 +92,7 @@ def test_readers_get_403_on_forms_and_outsiders_404(client, planner, auditor, co
         client.force_login(reader)
         assert client.get(reverse("registry:asset_edit", args=[asset.code])).status_code == 403
         assert client.get(reverse("registry:maintenance_log", args=[asset.code])).status_code == 403
-        assert client.post(reverse("registry:asset_create"), form_data()).status_code == 403
+        assert client.post(reverse("registry:asset_create"), asset_form_data()).status_code == 403
     from registry.models import User
 
     outsider = User.objects.create_user("outsider", password="x", role="manager")
@@ -224,5 +208,5 @@ def test_the_asset_form_opens_in_under_300_ms_for_a_county_user(
         assert len(data["features"]) > 600
         # The fastest of five: what the code costs, not what a busy test machine adds.
         assert min(timings) < 0.3, timings
-    error = client.post(reverse("registry:asset_create"), form_data(original_value="-3"))
+    error = client.post(reverse("registry:asset_create"), asset_form_data(original_value="-3"))
     assert error.status_code == 400 and len(error.context["form_data"]["points"]) > 600

@@ -20,7 +20,7 @@ from registry.services.assets import asset_register
 from registry.services.income import income_record_add
 from registry.services.ownership import ownership_confirm
 from tests.conftest import ROOT, served_database_url
-from tests.factories import asset_input, collective
+from tests.factories import asset_form_data, asset_input, collective
 
 pytestmark = pytest.mark.django_db
 FAR = datetime.date(9999, 12, 31)
@@ -60,11 +60,10 @@ def test_income_for_a_period_not_yet_over_is_refused(county_manager, pv_station)
 
 
 def test_a_booking_date_in_the_future_is_a_field_error_on_the_form(client, village_clerk):
-    from tests.registry.test_asset_views import form_data
 
     client.force_login(village_clerk)
     response = client.post(
-        reverse("registry:asset_create"), form_data(booked="on", booked_on=FAR.isoformat())
+        reverse("registry:asset_create"), asset_form_data(booked="on", booked_on=FAR.isoformat())
     )
     assert response.status_code == 400
     assert "booked_on" in response.context["form"].errors

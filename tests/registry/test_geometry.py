@@ -10,26 +10,9 @@ from django.urls import reverse
 
 from registry.models import Asset
 from registry.services.assets import asset_register
-from tests.factories import asset_input
+from tests.factories import asset_form_data, asset_input
 
 pytestmark = pytest.mark.django_db
-
-
-def form_data(**overrides: object) -> dict[str, object]:
-    values = asset_input().values
-    data: dict[str, object] = {
-        k: v for k, v in values.items() if k not in {"geom", "area", "benefit_links", "booked_on"}
-    }
-    point = values["geom"]
-    data.update(
-        area=values["area"].pk,
-        geom=point.geojson,
-        booked="",
-        funding_central_bridging="300000",
-        version="",
-    )
-    data.update(overrides)
-    return data
 
 
 def lonlat() -> tuple[float, float]:
@@ -97,7 +80,9 @@ CASES = ["nested collection", "collection", "empty polygon", "overflowing number
 def test_a_geometry_the_register_cannot_keep_gets_a_field_error(case, client, village_clerk):
     client.force_login(village_clerk)
     before = Asset.objects.count()
-    response = client.post(reverse("registry:asset_create"), form_data(geom=bad_geometries()[case]))
+    response = client.post(
+        reverse("registry:asset_create"), asset_form_data(geom=bad_geometries()[case])
+    )
     assert response.status_code == 400, response.content[:300]
     errors = response.context["form"].errors
     assert "geom" in errors, errors
@@ -112,7 +97,7 @@ def test_a_crs_link_in_the_form_geometry_is_not_followed(client, village_clerk):
     client.force_login(village_clerk)
     geom = {"type": "Point", "coordinates": [x, y], "crs": {"type": "name",
             "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}}  # fmt: skip
-    response = client.post(reverse("registry:asset_create"), form_data(geom=json.dumps(geom)))
+    response = client.post(reverse("registry:asset_create"), asset_form_data(geom=json.dumps(geom)))
     assert response.status_code == 302
 
 
@@ -120,7 +105,7 @@ def test_multi_part_shapes_of_one_kind_are_kept(client, village_clerk):
     x, y = lonlat()
     client.force_login(village_clerk)
     geom = {"type": "MultiPoint", "coordinates": [[x, y], [x + 0.001, y + 0.001]]}
-    response = client.post(reverse("registry:asset_create"), form_data(geom=json.dumps(geom)))
+    response = client.post(reverse("registry:asset_create"), asset_form_data(geom=json.dumps(geom)))
     assert response.status_code == 302
     assert Asset.objects.order_by("-pk").first().geom.geom_type == "MultiPoint"
 
@@ -203,7 +188,7 @@ def test_rows_stored_before_the_rule_are_repaired_and_their_pages_work(client, c
     asset.refresh_from_db()
     assert asset.geom.geom_type == "MultiLineString"  # the parts of the highest dimension
     assert client.get(url).status_code == 200
-    export = client.get(reverse("gis:asset_export", args=["shp"]), {"q": asset.code})
+    export = client.get(reverse("transfer:asset_export", args=["shp"]), {"q": asset.code})
     assert export.status_code == 200
     with zipfile.ZipFile(__import__("io").BytesIO(b"".join(export.streaming_content))) as z:
         assert any(n.endswith(".shp") for n in z.namelist())

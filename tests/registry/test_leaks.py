@@ -8,11 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from gis import importers
 from registry.models import AdminArea
 from registry.services.assets import asset_register
 from registry.services.maintenance import maintenance_log_add
 from tests.factories import asset_input
+from transfer import importers
 
 pytestmark = pytest.mark.django_db
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200

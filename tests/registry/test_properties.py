@@ -33,8 +33,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 
-from gis import importers
-from gis.exporters import neutralise
 from registry import geometry
 from registry.choices import (
     AllocationUse,
@@ -99,6 +97,8 @@ from registry.services.maintenance import maintenance_assign, maintenance_log_ad
 from registry.services.notices import notice_post, notice_record_objections
 from registry.services.ownership import asset_hand_over, operation_contract_add, ownership_confirm
 from tests.factories import asset_input, collective, village
+from transfer import importers
+from transfer.exporters import neutralise
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ def register(db):  # type: ignore[no-untyped-def]
 
 
 def export_rows(client, kind: str, fmt: str, **params: str) -> list[list]:  # type: ignore[no-untyped-def]
-    response = client.get(reverse("gis:record_export", args=[kind, fmt]), params)
+    response = client.get(reverse("transfer:record_export", args=[kind, fmt]), params)
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     if fmt == "csv":

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gis import importers
 from registry.models import User
+from transfer import importers
 
 
 class Command(BaseCommand):

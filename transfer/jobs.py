@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 from django_tasks import task
 
-from gis import importers
-from gis.models import AssetImport, ExportJob
 from registry.errors import bilingual
+from transfer import importers
+from transfer.models import AssetImport, ExportJob
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,9 @@ def run_export(pk: int) -> str:
     from django.core.files import File
     from django.http import QueryDict
 
-    from gis import exporters
     from registry import selectors
     from registry.filtersets import AssetFilterSet
+    from transfer import exporters
 
     job = ExportJob.objects.select_related("user", "user__area").get(pk=pk)
     caches["jobs"].set(progress_key(pk, "export"), 0)

@@ -39,8 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from python_calamine import CalamineError, CalamineWorkbook
 
-from gis import coords, untrusted
-from gis.exporters import COLUMNS, LABELS, neutralise
+from gis import coords
 from registry import geometry, selectors
 from registry.choices import (
     AreaLevel,
@@ -51,6 +50,8 @@ from registry.models import AdminArea, User
 from registry.scoping import can_edit
 from registry.services.assets import rule_problems
 from registry.services.bulk import BULK_FIELDS, AssetBulkWriter
+from transfer import untrusted
+from transfer.exporters import COLUMNS, LABELS, neutralise
 
 BATCH = 5000
 HEADER_SEARCH_ROWS = 10

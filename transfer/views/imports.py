@@ -1,6 +1,6 @@
 """Pages of the ledger import: upload, follow the check, see the preview, commit.
 
-The web request stores the file and queues a job; the worker (gis.jobs) checks or commits it
+The web request stores the file and queues a job; the worker (transfer.jobs) checks or commits it
 and the page polls its progress. Only people who may edit assets import, and each sees their
 own imports.
 """
@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
-from gis import importers, jobs
-from gis.exporters import LABELS
-from gis.models import AssetImport
 from registry.choices import AreaLevel
 from registry.errors import bilingual
 from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
+from transfer import importers, jobs
+from transfer.exporters import LABELS
+from transfer.models import AssetImport
 
 ACCEPTED = ".xlsx,.csv,.zip,.gpkg,.geojson,.json"
 
@@ -96,9 +96,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
             item.file.save(Path(upload.name).name[-80:], upload, save=False)
             item.save()
             jobs.start_check(item)
-        return redirect("gis:import_detail", pk=item.pk)
+        return redirect("transfer:import_detail", pk=item.pk)
     recent = AssetImport.objects.filter(user=user)[:20]
-    return render(request, "gis/import_list.html", {"form": form, "imports": recent})
+    return render(request, "transfer/import_list.html", {"form": form, "imports": recent})
 
 
 def _status(item: AssetImport) -> dict[str, Any]:
@@ -119,7 +119,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
     return render(
         request,
-        "gis/import_detail.html",
+        "transfer/import_detail.html",
         {
             "item": item,
             "outcome": item.outcome or {},
@@ -141,7 +141,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
         item.refresh_from_db()
         return render(
             request,
-            "gis/import_detail.html",
+            "transfer/import_detail.html",
             {
                 "item": item,
                 "outcome": item.outcome or {},
@@ -151,7 +151,7 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
             },
             status=409,
         )
-    return redirect("gis:import_detail", pk=item.pk)
+    return redirect("transfer:import_detail", pk=item.pk)
 
 
 @require_GET

@@ -9,9 +9,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from gis import importers, jobs
-from gis.models import AssetImport
 from registry.models import AdminArea, Asset
+from transfer import importers, jobs
+from transfer.models import AssetImport
 
 pytestmark = pytest.mark.django_db
 XIANGDONG = "500101151200"

@@ -13,16 +13,17 @@ import openpyxl
 import pghistory.models
 import pytest
 import shapely
-from django.core.management import call_command
 from django.urls import reverse
 from pyproj import Transformer
 
-from gis import coords, exporters, importers
-from gis.models import AssetImport
+from gis import coords
 from registry.choices import ASSET_CLASS_DIGIT
 from registry.demo_assets import generate_register
 from registry.models import AdminArea, Asset
 from registry.selectors import asset_list
+from tests.factories import run_worker
+from transfer import exporters, importers
+from transfer.models import AssetImport
 
 pytestmark = pytest.mark.django_db
 XIANGDONG = "500101151200"  # 向东村, 龙驹镇
@@ -246,7 +247,7 @@ def test_the_problems_workbook_lists_each_bad_row_with_its_reasons(
     path = ledger(tmp_path, [new_row(), new_row(asset_class="耕地", quantity="x")])
     item = upload(client, path)
     run_worker()
-    response = client.get(reverse("gis:import_problems", args=[item.pk]))
+    response = client.get(reverse("transfer:import_problems", args=[item.pk]))
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -427,27 +428,16 @@ def test_an_invalid_polygon_is_repaired_or_refused_with_its_reason(tmp_path, cou
 
 def upload(client, path: Path, **extra: object) -> AssetImport:  # type: ignore[no-untyped-def]
     with path.open("rb") as handle:
-        response = client.post(reverse("gis:import_list"), {"file": handle, **extra})
+        response = client.post(reverse("transfer:import_list"), {"file": handle, **extra})
     assert response.status_code == 302, response.content[:500]
     return AssetImport.objects.order_by("-pk").first()
-
-
-def run_worker() -> None:
-    """The database worker, as `make run` starts it, processing what is queued, then exiting.
-    (Run in this process, it must not close the connection that holds the test's transaction.)"""
-    from unittest import mock
-
-    with mock.patch(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    ):
-        call_command("db_worker", batch=True, no_startup_delay=True, interval=0.1, verbosity=0)
 
 
 def test_upload_check_and_commit_run_as_background_jobs(
     tmp_path, client, county_manager, django_capture_on_commit_callbacks
 ):
     client.force_login(county_manager)
-    response = client.get(reverse("gis:import_template"))
+    response = client.get(reverse("transfer:import_template"))
     template = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert template.sheetnames[:2] == ["资产台账", "选项"]
     headers = [c.value for c in template["资产台账"][1]]
@@ -461,7 +451,7 @@ def test_upload_check_and_commit_run_as_background_jobs(
     with django_capture_on_commit_callbacks(execute=True):
         item = upload(client, path)
     assert item.state == "queued"
-    page = client.get(reverse("gis:import_detail", args=[item.pk]))
+    page = client.get(reverse("transfer:import_detail", args=[item.pk]))
     assert "waiting for the worker" in page.content.decode() or "等待" in page.content.decode()
     run_worker()
     item.refresh_from_db()
@@ -469,22 +459,22 @@ def test_upload_check_and_commit_run_as_background_jobs(
     assert item.outcome["create"] == 1 and item.outcome["errors"] == 0
     assert item.rows_total >= 2  # the sheet's rows (header included), for the progress bar
     assert not Asset.objects.filter(name="向东村蔬菜大棚").exists()  # checked, not written
-    status = client.get(reverse("gis:import_status", args=[item.pk])).json()
+    status = client.get(reverse("transfer:import_status", args=[item.pk])).json()
     assert status["percent"] == 100 and status["busy"] is False
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("gis:import_commit", args=[item.pk]))
+        response = client.post(reverse("transfer:import_commit", args=[item.pk]))
     assert response.status_code == 302
     run_worker()
     item.refresh_from_db()
     assert item.state == "committed", item.message
     assert Asset.objects.filter(name="向东村蔬菜大棚").count() == 1
     # A second commit of the same upload is refused.
-    assert client.post(reverse("gis:import_commit", args=[item.pk])).status_code == 409
+    assert client.post(reverse("transfer:import_commit", args=[item.pk])).status_code == 409
 
 
 def _template_keys() -> list[tuple[str, object]]:
-    from gis.import_views import TEMPLATE_COLUMNS
+    from transfer.views.imports import TEMPLATE_COLUMNS
 
     return TEMPLATE_COLUMNS
 
@@ -500,7 +490,7 @@ def test_a_broken_upload_gets_a_reason_on_its_page_never_a_500(
     run_worker()
     item.refresh_from_db()
     assert item.state == "rejected"
-    page = client.get(reverse("gis:import_detail", args=[item.pk]))
+    page = client.get(reverse("transfer:import_detail", args=[item.pk]))
     assert page.status_code == 200
     assert "not a readable zip" in page.content.decode()
 
@@ -510,11 +500,11 @@ def test_readers_cannot_import_and_others_cannot_see_an_import(
 ):
     for user in (planner, auditor):
         client.force_login(user)
-        assert client.get(reverse("gis:import_list")).status_code == 403
+        assert client.get(reverse("transfer:import_list")).status_code == 403
     client.force_login(county_manager)
     item = upload(client, ledger(tmp_path, [new_row()]))
     client.force_login(township_manager)
-    assert client.get(reverse("gis:import_detail", args=[item.pk])).status_code == 404
+    assert client.get(reverse("transfer:import_detail", args=[item.pk])).status_code == 404
 
 
 def test_an_upload_over_the_size_limit_is_refused_on_the_form(
@@ -526,7 +516,7 @@ def test_an_upload_over_the_size_limit_is_refused_on_the_form(
     path.write_bytes(b"a" * 1001)  # one byte over: the message must say so exactly
     before = AssetImport.objects.count()
     with path.open("rb") as handle:
-        response = client.post(reverse("gis:import_list"), {"file": handle})
+        response = client.post(reverse("transfer:import_list"), {"file": handle})
     assert response.status_code == 200
     text = response.content.decode()
     assert "The file is 1,001 bytes; at most 1,000 bytes" in text and " / " in text
@@ -558,4 +548,4 @@ def test_a_vanished_upload_is_a_404_not_a_500(tmp_path, client, county_manager):
     client.force_login(county_manager)
     item = upload(client, ledger(tmp_path, [new_row(asset_class="耕地")]))
     Path(item.file.path).unlink()
-    assert client.get(reverse("gis:import_problems", args=[item.pk])).status_code == 404
+    assert client.get(reverse("transfer:import_problems", args=[item.pk])).status_code == 404

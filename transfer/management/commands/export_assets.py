@@ -5,10 +5,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from gis import exporters
 from registry import selectors
 from registry.filtersets import AssetFilterSet
 from registry.models import User
+from transfer import exporters
 
 
 class Command(BaseCommand):

@@ -20,8 +20,8 @@ import pyogrio
 import pytest
 import shapely
 
-from gis import exporters, importers
 from registry.models import AdminArea
+from transfer import exporters, importers
 
 pytestmark = pytest.mark.django_db
 XIANGDONG = "500101151200"  # 向东村, 龙驹镇

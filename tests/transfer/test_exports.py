@@ -29,7 +29,7 @@ def register(db):  # type: ignore[no-untyped-def]
 
 
 def download(client, fmt: str, **params: str) -> bytes:  # type: ignore[no-untyped-def]
-    response = client.get(reverse("gis:asset_export", args=[fmt]), params)
+    response = client.get(reverse("transfer:asset_export", args=[fmt]), params)
     assert response.status_code == 200, response.content[:300]
     assert "attachment" in response["Content-Disposition"]
     return b"".join(response.streaming_content)
@@ -133,8 +133,8 @@ def test_cells_that_would_run_as_formulas_are_neutralised(client, county_manager
 
 def test_unknown_format_is_404_and_bad_filter_is_400(client, planner):
     client.force_login(planner)
-    assert client.get(reverse("gis:asset_export", args=["exe"])).status_code == 404
-    response = client.get(reverse("gis:asset_export", args=["csv"]), {"status": "gone"})
+    assert client.get(reverse("transfer:asset_export", args=["exe"])).status_code == 404
+    response = client.get(reverse("transfer:asset_export", args=["csv"]), {"status": "gone"})
     assert response.status_code == 400
 
 
@@ -169,18 +169,20 @@ def test_excel_with_history_lists_every_version_with_its_author(client, auditor,
 def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
     client, auditor, county_manager, register, settings, django_capture_on_commit_callbacks
 ):
-    from gis.models import ExportJob
-    from tests.gis.test_imports import run_worker
+    from tests.factories import run_worker
+    from transfer.models import ExportJob
 
     settings.EXPORT_INLINE_MAX_ROWS = 10
     client.force_login(auditor)
     expected = asset_list(user=auditor).filter(asset_class="public").count()
     assert expected > 10
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("gis:asset_export", args=["xlsx"]), {"asset_class": "public"})
+        response = client.get(
+            reverse("transfer:asset_export", args=["xlsx"]), {"asset_class": "public"}
+        )
     job = ExportJob.objects.order_by("-pk").first()
     assert response.status_code == 302
-    assert response["Location"] == reverse("gis:export_detail", args=[job.pk])
+    assert response["Location"] == reverse("transfer:export_detail", args=[job.pk])
     assert (job.state, job.rows_total, job.params) == (
         "queued",
         expected,
@@ -192,9 +194,9 @@ def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
     run_worker()
     job.refresh_from_db()
     assert job.state == "done", job.message
-    status = client.get(reverse("gis:export_status", args=[job.pk])).json()
+    status = client.get(reverse("transfer:export_status", args=[job.pk])).json()
     assert status == {"state": "done", "busy": False, "rows_done": expected, "percent": 100}
-    download = client.get(reverse("gis:export_download", args=[job.pk]))
+    download = client.get(reverse("transfer:export_download", args=[job.pk]))
     assert download.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     ledger = book["资产台账"]
@@ -204,15 +206,15 @@ def test_a_big_export_is_written_by_the_worker_and_downloaded_from_its_page(
     } == {"公益性"}
     # Someone else's export is not theirs to see.
     client.force_login(county_manager)
-    assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404
+    assert client.get(reverse("transfer:export_download", args=[job.pk])).status_code == 404
     # A file removed from the media folder is a 404 for its owner too, not a 500.
     client.force_login(auditor)
     Path(job.file.path).unlink()
-    assert client.get(reverse("gis:export_download", args=[job.pk])).status_code == 404
+    assert client.get(reverse("transfer:export_download", args=[job.pk])).status_code == 404
 
 
 def test_a_failing_gdal_writer_raises_instead_of_hanging(tmp_path, auditor, register):
-    from gis.exporters import write_vector
+    from transfer.exporters import write_vector
 
     with pytest.raises(Exception, match=r"(?i)no such file|does not exist|cannot|failed"):
         write_vector(asset_list(user=auditor), tmp_path / "missing" / "x.gpkg", driver="GPKG")
