@@ -81,8 +81,8 @@ def step(name: str, database: str, path: str) -> None:
     setup_django(bench_url(database))
     from django.db import transaction
 
-    from gis import importers
     from registry.models import User
+    from transfer import importers
 
     manager = User.objects.select_related("area").get(username="manager")
     started = time.perf_counter()
