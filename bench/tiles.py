@@ -76,8 +76,8 @@ def direct_tile(z: int, x: int, y: int, user) -> bytes:  # type: ignore[no-untyp
 
     tile = tiles.TileRequest(z, x, y)
     if z >= tiles.RAW_MIN_ZOOM:
-        return tiles.raw_tile(tile, selectors.asset_scope(user=user))
-    return tiles.cell_tile(tile, prefix=scope_prefix(user) or "", asset_class=None, status=None)
+        return tiles.features_tile(tiles.ASSETS, tile, selectors.asset_scope(user=user))
+    return tiles.cells_tile(tiles.ASSETS, tile, prefix=scope_prefix(user) or "", filters={})
 
 
 def first_tiles_ms(base: str, loads: int) -> list[float]:

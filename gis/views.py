@@ -29,7 +29,7 @@ from gis.geojson import feature_collection, geojson_response, with_geojson
 from registry import selectors
 from registry.choices import AssetClass, AssetStatus, AssetSubtype
 from registry.filtersets import AdminAreaFilterSet, AssetFilterSet
-from registry.models import AdminArea, Asset
+from registry.models import AdminArea
 from registry.scoping import scope_prefix
 
 INDICATORS = {
@@ -49,18 +49,23 @@ class MapView(TemplateView):
         context = super().get_context_data(**kwargs)
         top = selectors.area_top(user=self.request.user)
         context["top_area"] = top
-        tile_url = reverse("gis:asset_tile", args=[0, 0, 0]).replace("0/0/0", "{z}/{x}/{y}")
+        tile_layers = {
+            name: {
+                "url": reverse("gis:tile", args=[name, 0, 0, 0]).replace("0/0/0", "{z}/{x}/{y}"),
+                "featureMinZoom": layer.feature_min_zoom,
+            }
+            for name, layer in tiles.LAYERS.items()
+        }
         context["map_config"] = {
             "topCode": top.code if top else None,
             "layers": {
                 "areas": reverse("gis:areas_geojson"),
                 "waterways": reverse("gis:waterways_geojson"),
-                "assetTiles": tile_url,
                 "assetPopup": reverse("gis:asset_popup", args=[0]).replace("0.json", "{id}.json"),
                 "assetSearch": reverse("gis:asset_search"),
                 "townships": reverse("gis:township_indicators"),
             },
-            "rawMinZoom": tiles.RAW_MIN_ZOOM,
+            "tileLayers": tile_layers,
             "basemap": settings.BASEMAP_URL or None,
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
             "choices": {
@@ -146,75 +151,55 @@ TILE_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 
 
 @require_GET
-def asset_tile(request: HttpRequest, z: int, x: int, y: int) -> HttpResponseBase:
-    """One MVT tile of the assets the user may see, filtered like the asset list.
-
-    Tiles are cached in the shared tile cache under the data version (raised by every change
-    to the asset table), the user's scope and the filters; browsers revalidate with an ETag.
-    """
-    tile = tiles.TileRequest(z, x, y)
+def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpResponseBase:
+    """One vector tile of a declared layer (gis.tiles.LAYERS), in the user's scope, filtered by
+    the layer's FilterSet; cached by the layer's data version and revalidated by ETag."""
+    spec = tiles.LAYERS.get(layer)
+    request_tile = tiles.TileRequest(z, x, y)
     prefix = scope_prefix(request.user)
-    if not tile.valid() or prefix is None:
+    if spec is None or not request_tile.valid() or prefix is None:
         raise Http404
     # Validate the filters alone first: cluster tiles answered from the cells never need the
-    # (annotated) asset queryset, whose construction costs more than their SQL. An unfiltered
-    # map (most tiles) skips the FilterSet altogether: building one deep-copies every filter,
-    # which costs more than summing a cluster tile.
-    filterset: AssetFilterSet | None = None
+    # (annotated) queryset, whose construction costs more than their SQL. An unfiltered map
+    # (most tiles) skips the FilterSet altogether: building one deep-copies every filter, which
+    # costs more than summing a cluster tile.
+    filterset: Any = None
     params: dict[str, Any] = {}
-    if any(request.GET.get(name) for name in AssetFilterSet.base_filters):
-        filterset = AssetFilterSet(request.GET, queryset=Asset.objects.none())
+    if spec.filterset is not None and any(
+        request.GET.get(name) for name in spec.filterset.base_filters
+    ):
+        filterset = spec.filterset(request.GET, queryset=spec.queryset(request.user, {}).none())
         if not filterset.is_valid():
             return JsonResponse({"errors": filterset.errors}, status=400)
         params = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
-    signature = json.dumps([prefix, z, x, y, sorted((k, str(v)) for k, v in params.items())])
+
+    def render() -> bytes:
+        return tiles.render(
+            spec, request_tile, user=request.user, prefix=prefix, filters=params,
+            filterset=filterset,
+        )  # fmt: skip
+
+    if spec.version is None:  # a layer without a data version is rendered every time
+        response: HttpResponseBase = HttpResponse(render(), content_type=TILE_CONTENT_TYPE)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    signature = json.dumps([layer, prefix, z, x, y, sorted((k, str(v)) for k, v in params.items())])
+    version = spec.version(request_tile)
     key = (
-        "tile:"
-        + hashlib.sha1(
-            f"{tiles.data_version(tile)}:{signature}".encode(), usedforsecurity=False
-        ).hexdigest()
+        "tile:" + hashlib.sha1(f"{version}:{signature}".encode(), usedforsecurity=False).hexdigest()
     )
     etag = f'"{key[5:25]}"'
     if request.headers.get("If-None-Match") == etag:
-        response: HttpResponseBase = HttpResponseNotModified()
+        response = HttpResponseNotModified()
     else:
         data = caches["tiles"].get(key)
         if data is None:
-            data = _render_tile(tile, prefix, params, request, filterset)
+            data = render()
             caches["tiles"].set(key, data)
         response = HttpResponse(data, content_type=TILE_CONTENT_TYPE)
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
-
-
-def _render_tile(
-    tile: tiles.TileRequest,
-    prefix: str,
-    params: dict[str, Any],
-    request: HttpRequest,
-    filterset: AssetFilterSet | None,
-) -> bytes:
-    def assets() -> Any:
-        if filterset is None:
-            return selectors.asset_scope(user=request.user)
-        annotated = bool(set(params) & selectors.ANNOTATED_FILTERS)
-        base = selectors.asset_list if annotated else selectors.asset_scope
-        return filterset.filter_queryset(base(user=request.user))
-
-    if tile.z >= tiles.RAW_MIN_ZOOM:
-        return tiles.raw_tile(tile, assets())
-    if set(params) <= tiles.CELL_FILTERS:
-        narrowed = tiles.effective_prefix(prefix, params.get("area"))
-        if narrowed is None:
-            return b""
-        return tiles.cell_tile(
-            tile,
-            prefix=narrowed,
-            asset_class=params.get("asset_class"),
-            status=params.get("status"),
-        )
-    return tiles.aggregate_tile(tile, assets())
 
 
 @require_GET

@@ -322,7 +322,8 @@ def asset_export_samples(world: "World", scope: "Scope") -> list[Sample]:
 def _tile(z: int, x: int, y: int, query: dict[str, str] | None = None, **kw: Any) -> Sample:
     """A tile; every answer is checked against the assets the account may see there."""
     kwargs = {"z": z, "x": x, "y": y}
-    return Sample("in", kwargs, query or {}, check=_tile_matches(kwargs, query or {}), **kw)
+    check = _tile_matches(kwargs, query or {})
+    return Sample("in", {"layer": "assets", **kwargs}, query or {}, check=check, **kw)
 
 
 def tile_samples(world: "World", scope: "Scope") -> list[Sample]:
@@ -661,7 +662,7 @@ RULES: dict[str, Rule] = {
         junk_query=({"q": "\x00"}, {"level": "\x00"}),
     ),
     "gis:waterways_geojson": Rule(read=LOGIN, body="json"),
-    "gis:asset_tile": Rule(read=LOGIN, samples=tile_samples, body="tile", junk_query=FILTER_JUNK),
+    "gis:tile": Rule(read=LOGIN, samples=tile_samples, body="tile", junk_query=FILTER_JUNK),
     "gis:asset_popup": Rule(read=LOGIN, scope="area", samples=popup_samples, body="json"),
     "gis:asset_search": Rule(
         read=LOGIN, samples=search_samples, body="json", junk_query=({"q": "\x00"},)

@@ -33,7 +33,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 
 def fetch(client, z: int, x: int, y: int, **params: str) -> dict:  # type: ignore[no-untyped-def]
-    response = client.get(reverse("gis:asset_tile", args=[z, x, y]), params)
+    response = client.get(reverse("gis:tile", args=["assets", z, x, y]), params)
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
     return mapbox_vector_tile.decode(response.content) if response.content else {}
@@ -109,7 +109,7 @@ def test_a_changed_asset_shows_on_the_next_request(client, county_manager, regis
     asset = Asset.objects.filter(status="in_use", geom__isnull=False).first()
     lon, lat = asset.geom.point_on_surface.coords
     z, x, y = tile_of(lon, lat, 16)
-    url = reverse("gis:asset_tile", args=[z, x, y])
+    url = reverse("gis:tile", args=["assets", z, x, y])
     first = client.get(url)
     statuses = {
         f["id"]: f["properties"]["s"]
@@ -136,10 +136,10 @@ def test_a_changed_asset_shows_on_the_next_request(client, county_manager, regis
 
 def test_bad_tile_requests_are_404_or_400_never_500(client, planner):
     client.force_login(planner)
-    assert client.get(reverse("gis:asset_tile", args=[3, 9, 0])).status_code == 404
-    assert client.get(reverse("gis:asset_tile", args=[25, 0, 0])).status_code == 404
+    assert client.get(reverse("gis:tile", args=["assets", 3, 9, 0])).status_code == 404
+    assert client.get(reverse("gis:tile", args=["assets", 25, 0, 0])).status_code == 404
     assert (
-        client.get(reverse("gis:asset_tile", args=[6, 51, 26]), {"status": "lost"}).status_code
+        client.get(reverse("gis:tile", args=["assets", 6, 51, 26]), {"status": "lost"}).status_code
         == 400
     )
 

@@ -167,7 +167,7 @@
     var filters = this.filters;
     Object.keys(filters).forEach(function (k) { if (filters[k]) query.set(k, filters[k]); });
     var qs = query.toString();
-    return config.layers.assetTiles + (qs ? "?" + qs : "");
+    return config.tileLayers.assets.url + (qs ? "?" + qs : "");
   };
   AssetLayerManager.prototype.refresh = function () {
     var map = this.map;
@@ -190,7 +190,7 @@
       var props = e.layer.properties || {};
       if (props.n !== undefined) {
         L.popup().setLatLng(e.latlng).setContent(escapeHtml(labels.cluster.replace("%(n)s", props.n))).openOn(map);
-        map.setView(e.latlng, Math.min(map.getZoom() + 2, config.rawMinZoom));
+        map.setView(e.latlng, Math.min(map.getZoom() + 2, config.tileLayers.assets.featureMinZoom));
         return;
       }
       var id = e.layer.featureId;
@@ -264,7 +264,7 @@
             var li = el("li", {}, '<button type="button" class="link"><span class="code">' + escapeHtml(r.code) + "</span> " + escapeHtml(r.name) + "</button>");
             li.querySelector("button").addEventListener("click", function () {
               var latlng = L.latLng(r.lat, r.lon);
-              map.flyTo(latlng, Math.max(config.rawMinZoom + 2, map.getZoom()), { duration: 0.8 });
+              map.flyTo(latlng, Math.max(config.tileLayers.assets.featureMinZoom + 2, map.getZoom()), { duration: 0.8 });
               showAssetPopup(map, r.id, latlng, { autoPan: false });
               results.hidden = true;
             });

@@ -1,0 +1,38 @@
+"""Vector tiles: the engine (``gis.tiles.engine``) and one module per declared layer. A new
+layer is a ``TileLayer`` declaration in its own module, added to ``LAYERS``; the tile URL, the
+cache and the map page's layer list come from there."""
+
+from gis.tiles.assets import ASSETS, data_version, rebuild_cells
+from gis.tiles.engine import (
+    EXTENT,
+    CellTable,
+    TileLayer,
+    TileRequest,
+    aggregate_tile,
+    cells_tile,
+    envelope,
+    features_tile,
+    render,
+)
+
+LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (ASSETS,)}
+
+# The asset layer's zoom from which features replace clusters (the map page and tests read it).
+RAW_MIN_ZOOM = ASSETS.feature_min_zoom
+
+__all__ = [
+    "ASSETS",
+    "EXTENT",
+    "LAYERS",
+    "RAW_MIN_ZOOM",
+    "CellTable",
+    "TileLayer",
+    "TileRequest",
+    "aggregate_tile",
+    "cells_tile",
+    "data_version",
+    "envelope",
+    "features_tile",
+    "rebuild_cells",
+    "render",
+]
