@@ -48,16 +48,14 @@ from registry.choices import (
 from registry.errors import bilingual
 from registry.models import AdminArea, User
 from registry.scoping import can_edit
-from registry.services.assets import rule_problems
+from registry.services.assets import TOWNSHIP_TOLERANCE, rule_problems
 from registry.services.bulk import BULK_FIELDS, AssetBulkWriter
 from transfer import untrusted
-from transfer.exporters import COLUMNS, LABELS, neutralise
+from transfer.exporters import COLUMNS, FORMULA_START, LABELS, neutralise
 
 BATCH = 5000
 HEADER_SEARCH_ROWS = 10
 TOTALS_LABELS = {"合计", "总计", "total"}
-FORMULA_START = ("=", "+", "@", "-")
-TOWNSHIP_TOLERANCE = 0.01  # degrees, as the register form allows
 
 # Columns an import sets. The others in our exports (status, owners, maintainer, inspections,
 # fund era) are kept by their own workflows and derived values: an import leaves them alone.

@@ -32,6 +32,10 @@ from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
 from registry.scoping import can_approve, scope_level, visible_to
 from registry.services._common import bump_version, lock_asset, require_edit
 
+# How far (in degrees, about 1 km) a position may lie outside its township's boundary: the
+# boundaries are approximate (the demo's are synthetic). The form and imports apply the same.
+TOWNSHIP_TOLERANCE = 0.01
+
 # Fields a person may set on an asset (code, status, scope keys and version are the service's).
 EDITABLE_FIELDS = [
     "name", "asset_class", "subtype", "form", "original_value", "quantity", "unit", "formed_on",
@@ -115,8 +119,9 @@ def _validate_geometry(geom: GEOSGeometry, area: AdminArea) -> None:
     geom.srid = 4490
     township = area if area.level != AreaLevel.VILLAGE else area.parent
     boundary = township.boundary if township else None
-    if township is not None and boundary is not None and not boundary.buffer(0.01).covers(geom):
-        x, y = _first_vertex_outside(geom, boundary.buffer(0.01))
+    allowed = boundary.buffer(TOWNSHIP_TOLERANCE) if boundary is not None else None
+    if township is not None and allowed is not None and not allowed.covers(geom):
+        x, y = _first_vertex_outside(geom, allowed)
         raise field_error(
             "geom",
             gettext_noop("The position %(lon).6f, %(lat).6f lies outside %(area)s."),

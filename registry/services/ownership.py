@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext_noop
 
+from registry import selectors
 from registry.choices import ACTIVE_STATUSES, AssetClass, AssetStatus, OwnershipKind
 from registry.errors import ValidationError, bilingual, clean_bilingual, clean_stated, field_error
 from registry.models import (
@@ -17,26 +18,17 @@ from registry.models import (
     Party,
     User,
 )
-from registry.scoping import visible_to
 from registry.services._common import lock_asset, require_edit, require_past
 
 HUNDRED = Decimal("100")
 
 
 def _check_parties(actor: User, parties: list[Party], field: str) -> None:
+    """The parties must be ones the actor may pick (selectors.party_list: active, inside the
+    actor's area, or the county and township bodies above it), the rule the pickers apply."""
     ids = {p.pk for p in parties}
-    visible = set(
-        visible_to(actor, Party.objects.filter(pk__in=ids), code_field="area_code").values_list(
-            "pk", flat=True
-        )
-    )
-    # Owners above the user's area (a county department, the township) are allowed too.
-    county_wide = set(
-        Party.objects.filter(
-            pk__in=ids - visible, area__level__in=["county", "township"]
-        ).values_list("pk", flat=True)
-    )
-    if ids - visible - county_wide:
+    allowed = set(selectors.party_list(user=actor).filter(pk__in=ids).values_list("pk", flat=True))
+    if ids - allowed:
         raise field_error(field, gettext_noop("Choose parties inside your own area."))
 
 

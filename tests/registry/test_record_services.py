@@ -14,6 +14,7 @@ from registry.models import (
     DistributionPlan,
     MaintenanceLog,
     OwnershipRecord,
+    Party,
 )
 from registry.selectors import asset_list
 from registry.services.assets import asset_approve_registration, asset_register
@@ -61,6 +62,30 @@ def test_shares_must_add_up_to_100(road, village_clerk):
         )  # fmt: skip
     assert "90" in caught.value.message_dict["shares"][0]
     assert not OwnershipRecord.objects.filter(asset=road).exists()
+
+
+def test_the_parties_a_service_accepts_are_the_ones_the_picker_offers(road, township_manager):
+    """One rule (selectors.party_list): the service once also took any township's government
+    and parties no longer active, which the picker never offered."""
+    from registry import selectors
+
+    own_township = collective(village("500101151000"), "龙驹镇人民政府")
+    other_township = collective(village("500101150000"), "白羊镇人民政府")
+    retired = collective(village("500101151201"), "玉合村旧合作社")
+    Party.objects.filter(pk=retired.pk).update(active=False)
+    offered = set(selectors.party_list(user=township_manager).values_list("pk", flat=True))
+    for party in (own_township, other_township, retired):
+        accepted = True
+        try:
+            ownership_confirm(
+                actor=township_manager, asset=road, effective_on=TODAY, basis="确权登记表",
+                shares=[(party, Decimal(100))],
+            )  # fmt: skip
+        except ValidationError as exc:
+            accepted = False
+            assert "shares" in exc.message_dict
+        assert accepted == (party.pk in offered), party.name
+    assert own_township.pk in offered and not {other_township.pk, retired.pk} & offered
 
 
 def test_multi_village_ownership_then_handover_changes_the_current_owner(
