@@ -1,8 +1,12 @@
 """Helpers shared by the services: permission checks, optimistic locking, dates of facts."""
 
 import datetime
+import functools
 import uuid
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
+import pghistory
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
@@ -11,6 +15,23 @@ from django.utils.translation import gettext_noop
 from registry.errors import ConflictError, denied, field_error
 from registry.models import Asset, FormSubmission, User
 from registry.scoping import can_edit
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def service(func: Callable[P, R]) -> Callable[P, R]:
+    """A business action: one transaction, and the history rows it writes attributed to its
+    ``actor`` whoever calls it (a page, a command, a background job), not only when a request's
+    middleware set the context. Inside a request the context keeps the request's URL too."""
+
+    @functools.wraps(func)
+    def action(*args: P.args, **kwargs: P.kwargs) -> R:
+        actor: Any = kwargs.get("actor")
+        with transaction.atomic(), pghistory.context(user=getattr(actor, "pk", None)):
+            return func(*args, **kwargs)
+
+    return action
 
 
 def require_edit(actor: User, area_code: str) -> None:

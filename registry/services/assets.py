@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -30,7 +30,7 @@ from registry.errors import (
 )
 from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
 from registry.scoping import can_approve, scope_level, visible_to
-from registry.services._common import bump_version, lock_asset, require_edit
+from registry.services._common import bump_version, lock_asset, require_edit, service
 
 # How far (in degrees, about 1 km) a position may lie outside its township's boundary: the
 # boundaries are approximate (the demo's are synthetic). The form and imports apply the same.
@@ -217,7 +217,7 @@ def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
         )
 
 
-@transaction.atomic
+@service
 def asset_register(*, actor: User, data: AssetInput) -> Asset:
     """Register a new asset. A village user's registration waits for township review
     (status draft); a township or county user's is registered at once."""
@@ -240,7 +240,7 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
     return asset
 
 
-@transaction.atomic
+@service
 def asset_update(*, actor: User, asset: Asset, expected_version: int, data: AssetInput) -> Asset:
     """Change an asset's particulars. Refused with ConflictError if someone saved it since
     ``expected_version`` was read."""
@@ -272,7 +272,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
     return current
 
 
-@transaction.atomic
+@service
 def asset_approve_registration(*, actor: User, asset: Asset) -> Asset:
     """A township (or county) approver accepts a village's registration."""
     current = lock_asset(asset)
@@ -288,7 +288,7 @@ def asset_approve_registration(*, actor: User, asset: Asset) -> Asset:
     return current
 
 
-@transaction.atomic
+@service
 def asset_set_status(*, actor: User, asset: Asset, status: str, expected_version: int) -> Asset:
     """Mark an asset in use, idle or damaged (its everyday condition)."""
     current = lock_asset(asset)

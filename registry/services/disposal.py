@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -18,7 +17,7 @@ from registry.errors import (
 )
 from registry.models import Asset, DisposalApproval, DisposalRequest, DisposalTier, User
 from registry.scoping import can_approve, scope_level
-from registry.services._common import lock_asset, require_edit, require_past
+from registry.services._common import lock_asset, require_edit, require_past, service
 
 LEVEL_ORDER = [ApprovalLevel.VILLAGE, ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY]
 
@@ -54,7 +53,7 @@ def disposal_can_decide(*, actor: User, request: DisposalRequest) -> bool:
     )
 
 
-@transaction.atomic
+@service
 def disposal_request(
     *,
     actor: User,
@@ -94,7 +93,7 @@ def disposal_request(
     return request
 
 
-@transaction.atomic
+@service
 def disposal_decide(
     *, actor: User, request: DisposalRequest, approved: bool, comment: str = ""
 ) -> DisposalRequest:
@@ -120,7 +119,7 @@ def disposal_decide(
     return current
 
 
-@transaction.atomic
+@service
 def disposal_complete(
     *,
     actor: User,

@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import AllocationUse, ApprovalLevel, AssetClass, PlanStatus
@@ -17,7 +16,7 @@ from registry.errors import (
 )
 from registry.models import Asset, DistributionLine, DistributionPlan, IncomeRecord, User
 from registry.scoping import can_approve, can_edit, scope_level
-from registry.services._common import bump_version, lock_asset, require_edit, require_past
+from registry.services._common import bump_version, lock_asset, require_edit, require_past, service
 
 # Who moves a plan on: the village resolves, the township reviews, the county files.
 NEXT_STEP = {
@@ -34,7 +33,7 @@ def _operating(asset: Asset) -> None:
         )
 
 
-@transaction.atomic
+@service
 def income_record_add(
     *,
     actor: User,
@@ -76,7 +75,7 @@ def is_per_capita_cash_only(lines: dict[str, Decimal]) -> bool:
     return list(spent) == [AllocationUse.HOUSEHOLDS]
 
 
-@transaction.atomic
+@service
 def distribution_plan_create(
     *,
     actor: User,
@@ -142,7 +141,7 @@ def plan_can_advance(*, actor: User, plan: DistributionPlan) -> bool:
     return can_approve(actor, plan.asset.area_code, level)
 
 
-@transaction.atomic
+@service
 def distribution_plan_advance(
     *, actor: User, plan: DistributionPlan, expected_version: int, resolution: str = ""
 ) -> DistributionPlan:

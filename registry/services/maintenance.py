@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import Point
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -18,7 +17,7 @@ from registry.choices import (
 )
 from registry.errors import ValidationError, bilingual, clean_bilingual, clean_stated, field_error
 from registry.models import Asset, MaintenanceDuty, MaintenanceLog, Party, User
-from registry.services._common import lock_asset, require_edit, require_past
+from registry.services._common import lock_asset, require_edit, require_past, service
 from registry.services.attachments import attachment_check, attachment_store
 from registry.services.ownership import _check_parties
 
@@ -26,7 +25,7 @@ from registry.services.ownership import _check_parties
 MAX_GPS_DISTANCE_DEG = 0.05
 
 
-@transaction.atomic
+@service
 def maintenance_assign(
     *,
     actor: User,
@@ -69,7 +68,7 @@ def maintenance_assign(
     return duty
 
 
-@transaction.atomic
+@service
 def maintenance_log_add(
     *,
     actor: User,

@@ -2,15 +2,14 @@
 
 import datetime
 
-from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.errors import clean_bilingual, clean_stated, field_error
 from registry.models import Asset, PublicNotice, User
-from registry.services._common import require_edit
+from registry.services._common import require_edit, service
 
 
-@transaction.atomic
+@service
 def notice_post(
     *,
     actor: User,
@@ -39,7 +38,7 @@ def notice_post(
     return notice
 
 
-@transaction.atomic
+@service
 def notice_record_objections(
     *, actor: User, notice: PublicNotice, objections: str, resolution: str
 ) -> PublicNotice:

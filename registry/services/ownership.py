@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry import selectors
@@ -18,7 +17,7 @@ from registry.models import (
     Party,
     User,
 )
-from registry.services._common import lock_asset, require_edit, require_past
+from registry.services._common import lock_asset, require_edit, require_past, service
 
 HUNDRED = Decimal("100")
 
@@ -53,7 +52,7 @@ def _shares_valid(shares: list[tuple[Party, Decimal]]) -> list[tuple[Party, Deci
     return shares
 
 
-@transaction.atomic
+@service
 def ownership_confirm(
     *,
     actor: User,
@@ -96,7 +95,7 @@ def ownership_confirm(
     return record
 
 
-@transaction.atomic
+@service
 def asset_hand_over(
     *,
     actor: User,
@@ -143,7 +142,7 @@ def asset_hand_over(
     return handover
 
 
-@transaction.atomic
+@service
 def operation_contract_add(
     *,
     actor: User,

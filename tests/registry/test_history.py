@@ -102,3 +102,21 @@ def test_an_admin_save_over_someone_elses_change_is_refused(client, demo_admin):
     response = client.post(url, data, follow=True)
     assert "Someone else changed this record" in response.content.decode()
     assert AdminArea.objects.get(pk=area.pk).name == "向东村村民委员会（他人已改）"
+
+
+def test_a_service_called_outside_a_request_attributes_its_writes_to_its_actor(
+    village_clerk, township_manager
+):
+    """No middleware sets the context for a command or a background job: the service does."""
+    from registry.models import AssetEvent
+    from registry.services.assets import asset_approve_registration, asset_register
+    from tests.factories import asset_input
+
+    asset = asset_register(actor=village_clerk, data=asset_input())
+    asset_approve_registration(actor=township_manager, asset=asset)
+    events = list(AssetEvent.objects.filter(pgh_obj=asset).order_by("pgh_id"))
+    assert [e.pgh_label for e in events] == ["insert", "update"]
+    assert [e.pgh_context.metadata["user"] for e in events] == [
+        village_clerk.pk,
+        township_manager.pk,
+    ]
