@@ -28,7 +28,7 @@ from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
 from registry import selectors
 from registry.choices import AssetClass, AssetStatus, AssetSubtype
-from registry.filtersets import AdminAreaFilterSet, AssetFilterSet
+from registry.filtersets import AdminAreaFilterSet
 from registry.models import AdminArea
 from registry.scoping import scope_prefix
 
@@ -232,7 +232,7 @@ def asset_search(request: HttpRequest) -> JsonResponse:
     if not query:
         return JsonResponse({"results": []})
     # The plain scoped queryset: the text filter needs none of the list's annotations.
-    filterset = AssetFilterSet({"q": query}, queryset=selectors.asset_scope(user=request.user))
+    filterset = selectors.asset_filterset(user=request.user, filters={"q": query}, annotated=False)
     rows = (
         filterset.qs.filter(geom__isnull=False)
         # CGCS2000 numbers are WGS84 numbers to well under a metre: no ST_Transform (which

@@ -36,6 +36,7 @@ from django.utils import timezone
 from pghistory.models import Events
 
 from registry.choices import AreaLevel, MaintenanceKind
+from registry.filtersets import AssetFilterSet
 from registry.models import (
     AdminArea,
     Asset,
@@ -240,6 +241,18 @@ def asset_scope(*, user: User | AnonymousUser) -> AssetQuerySet:
     """Assets the user may see, without per-asset annotations: for maps and counts, where
     building those subqueries would cost more than the query itself."""
     return visible_to(user, Asset.objects.all(), code_field="area_code")  # type: ignore[return-value]
+
+
+def asset_filterset(
+    *, user: User | AnonymousUser, filters: Mapping[str, Any] | None, annotated: bool = True
+) -> AssetFilterSet:
+    """The one door to filtered assets: the asset list's FilterSet bound to ``filters`` (a
+    request's GET, a job's stored filters, a command's name=value pairs) over what ``user`` may
+    see, for the list page, the map's search, exports, jobs and commands. ``.qs`` is the
+    result, ``.form`` the form, ``.errors`` what is wrong. ``annotated=False`` filters the
+    plain scope (no owners or maintainers): for filters that do not read them."""
+    base = asset_list(user=user) if annotated else asset_scope(user=user)
+    return AssetFilterSet(filters, queryset=base)
 
 
 def asset_get(*, user: User | AnonymousUser, code: str) -> Asset | None:

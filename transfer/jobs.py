@@ -120,7 +120,6 @@ def run_export(pk: int) -> str:
     from django.http import QueryDict
 
     from registry import selectors
-    from registry.filtersets import AssetFilterSet
     from transfer import exporters
 
     job = ExportJob.objects.select_related("user", "user__area").get(pk=pk)
@@ -131,7 +130,7 @@ def run_export(pk: int) -> str:
         query.setlist(key, values)
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
-            filterset = AssetFilterSet(query, queryset=selectors.asset_list(user=job.user))
+            filterset = selectors.asset_filterset(user=job.user, filters=query)
             if not filterset.is_valid():
                 raise ValueError(filterset.errors)
             path = exporters.export(

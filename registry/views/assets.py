@@ -24,7 +24,6 @@ from registry.choices import (
     BenefitLink,
 )
 from registry.errors import ConflictError, bilingual
-from registry.filtersets import AssetFilterSet
 from registry.forms import (
     AssetForm,
     AssetStatusForm,
@@ -61,7 +60,7 @@ class AssetListView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        filterset = AssetFilterSet(self.request.GET, queryset=selectors.asset_list(user=user))
+        filterset = selectors.asset_filterset(user=user, filters=self.request.GET)
         paginator = Paginator(Asset.objects.none(), self.paginate_by)
         if filterset.is_valid():
             qs = filterset.qs

@@ -6,16 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from registry import selectors
-from registry.filtersets import AssetFilterSet
 from registry.records import LISTS
 from registry.views.base import acting_user
-from transfer import exporters, jobs
+from transfer import exporters, jobs, services
 from transfer.models import ExportJob
 
 
@@ -24,22 +22,20 @@ def asset_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """The asset list as a file, filtered exactly like the list and limited to the user's area."""
     if fmt not in exporters.FORMATS:
         raise Http404
-    filterset = AssetFilterSet(request.GET, queryset=selectors.asset_list(user=request.user))
+    filterset = selectors.asset_filterset(user=request.user, filters=request.GET)
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
     history = request.GET.get("history") == "1"
     rows = filterset.qs.count()
     if rows > settings.EXPORT_INLINE_MAX_ROWS:
         # Too big to wait for: the worker writes it, its page shows progress and the link.
-        with transaction.atomic():
-            job = ExportJob.objects.create(
-                user=acting_user(request),
-                fmt=fmt,
-                history=history,
-                rows_total=rows,
-                params=[[k, v] for k, v in request.GET.lists() if k != "history"],
-            )
-            jobs.start_export(job)
+        job = services.export_start(
+            actor=acting_user(request),
+            fmt=fmt,
+            history=history,
+            rows_total=rows,
+            params=[[k, v] for k, v in request.GET.lists() if k != "history"],
+        )
         return redirect("transfer:export_detail", pk=job.pk)
     meta = exporters.meta_for(request.user, request.GET, filterset)
     path = exporters.export(filterset.qs, fmt, meta=meta, history=history)

@@ -14,7 +14,6 @@ import xlsxwriter
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from registry.choices import AreaLevel
 from registry.errors import bilingual
 from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
-from transfer import importers, jobs
+from transfer import importers, jobs, services
 from transfer.exporters import LABELS
 from transfer.models import AssetImport
 
@@ -85,17 +84,9 @@ def import_list(request: HttpRequest) -> HttpResponse:
     user = _editor(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        with transaction.atomic():
-            item = AssetImport(
-                user=user,
-                original_name=Path(upload.name).name[:200],
-                size=upload.size,
-                gcj02=form.cleaned_data["gcj02"],
-            )
-            item.file.save(Path(upload.name).name[-80:], upload, save=False)
-            item.save()
-            jobs.start_check(item)
+        item = services.import_upload(
+            actor=user, upload=form.cleaned_data["file"], gcj02=form.cleaned_data["gcj02"]
+        )
         return redirect("transfer:import_detail", pk=item.pk)
     recent = AssetImport.objects.filter(user=user)[:20]
     return render(request, "transfer/import_list.html", {"form": form, "imports": recent})

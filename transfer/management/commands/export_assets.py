@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from registry import selectors
-from registry.filtersets import AssetFilterSet
 from registry.models import User
 from transfer import exporters
 
@@ -28,7 +27,7 @@ class Command(BaseCommand):
         if user is None or not user.is_active:
             raise CommandError(f"No active user {options['user']}. / 没有该用户。")
         params = dict(f.split("=", 1) for f in options["filters"] if "=" in f)
-        filterset = AssetFilterSet(params, queryset=selectors.asset_list(user=user))
+        filterset = selectors.asset_filterset(user=user, filters=params)
         if not filterset.is_valid():
             raise CommandError(f"Bad filters / 筛选条件有误: {filterset.errors.as_json()}")
         meta = {

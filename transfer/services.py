@@ -1,0 +1,37 @@
+"""The writes of files in and out: uploading a ledger (an import job) and asking for an export
+too big to wait for (an export job). Pages and commands call these; the jobs run in the worker
+(transfer.jobs). Each is one transaction, attributed to its actor like the registry's services."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+
+from registry.models import User
+from registry.services._common import service
+from transfer import jobs
+from transfer.models import AssetImport, ExportJob
+
+
+@service
+def import_upload(*, actor: User, upload: UploadedFile, gcj02: bool = False) -> AssetImport:
+    """Keep an uploaded ledger and queue its check (the preview); nothing is imported yet."""
+    name = Path(upload.name or "ledger").name
+    item = AssetImport(user=actor, original_name=name[:200], size=upload.size or 0, gcj02=gcj02)
+    item.file.save(name[-80:], upload, save=False)
+    item.save()
+    jobs.start_check(item)
+    return item
+
+
+@service
+def export_start(
+    *, actor: User, fmt: str, params: list[list[Any]], history: bool, rows_total: int
+) -> ExportJob:
+    """Queue an export job: the worker applies ``params`` (the list's filters as they were on
+    screen) again with the actor's scope and writes the file."""
+    job = ExportJob.objects.create(
+        user=actor, fmt=fmt, history=history, rows_total=rows_total, params=params
+    )
+    jobs.start_export(job)
+    return job
