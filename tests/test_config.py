@@ -51,7 +51,7 @@ def test_chinese_is_the_default_and_english_is_one_click_away(client, planner):
 
 def test_every_user_facing_string_has_a_chinese_translation(tmp_path):
     """Extract the strings from today's code (in a scratch copy) and check each is translated."""
-    for name in ["config", "registry", "gis", "templates", "locale", "manage.py"]:
+    for name in ["config", "registry", "gis", "transfer", "templates", "locale", "manage.py"]:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -16,7 +16,6 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,8 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.choices import AssetClass, AssetForm, AssetStatus, AssetSubtype, FundEra
+from registry import ledgers
+from registry.ledgers import ASSETS, LedgerColumn
 from registry.models import Asset
 
 BATCH = 5000
@@ -68,48 +68,9 @@ FORMULA_START = ("=", "+", "-", "@")
 EXCEL_MAX_ROWS = 1_048_575
 
 
-@dataclass(frozen=True)
-class Column:
-    """One ledger column: its key, Chinese header, short field name for Shapefiles, and kind."""
-
-    key: str
-    header: str
-    shp: str
-    kind: str = "text"  # text | number | date | int | bool
-
-
-COLUMNS = [
-    Column("code", "资产编号", "code"),
-    Column("name", "资产名称", "name"),
-    Column("asset_class", "资产类别", "class"),
-    Column("subtype", "资产子类", "subtype"),
-    Column("form", "资产形态", "form"),
-    Column("fund_era", "资金性质", "fund_era"),
-    Column("township", "乡镇（街道）", "township"),
-    Column("village", "村（社区）", "village"),
-    Column("area_code", "区划代码", "area_code"),
-    Column("original_value", "资产原值（元）", "value_yuan", "number"),
-    Column("quantity", "数量", "quantity", "number"),
-    Column("unit", "单位", "unit"),
-    Column("formed_on", "形成日期", "formed_on", "date"),
-    Column("status", "资产状态", "status"),
-    Column("owner_names", "所有权人", "owners"),
-    Column("maintainer_name", "管护主体", "maintainer"),
-    Column("last_inspection", "最近巡查日期", "last_insp", "date"),
-    Column("inspection_overdue", "巡查逾期", "overdue", "bool"),
-    Column("beneficiary_households", "受益户数", "benef_hh", "int"),
-    Column("beneficiary_persons", "受益人数", "benef_pers", "int"),
-    Column("beneficiary_exited_households", "其中脱贫户", "exited_hh", "int"),
-    Column("beneficiary_monitored_households", "其中监测户", "monitor_hh", "int"),
-    Column("booked", "是否入账", "booked", "bool"),
-]
-LABELS = {
-    "asset_class": dict(AssetClass.choices),
-    "subtype": dict(AssetSubtype.choices),
-    "form": dict(AssetForm.choices),
-    "fund_era": dict(FundEra.choices),
-    "status": dict(AssetStatus.choices),
-}
+# The asset ledger's columns (registry.ledgers.ASSETS) that exports write, in their order.
+COLUMNS = ASSETS.exported
+LABELS = {c.key: dict(c.choices) for c in ASSETS.columns if c.kind == "choice"}
 FORMAT_LABELS = [
     ("xlsx", "Excel"),
     ("csv", "CSV"),
@@ -157,21 +118,11 @@ def labelled(
 ) -> "QuerySet[Asset, tuple[Any, ...]]":
     """The ledger columns computed by PostgreSQL (labels, neutralised text, yes/no), in COLUMNS
     order, so that exports stream values instead of building each cell in Python."""
-    is_village = Q(area__level="village")
-    expressions: dict[str, Any] = {
-        "township": Case(
-            When(is_village, then=F("area__parent__name")),
-            default=F("area__name"),
-            output_field=CharField(),
-        ),
-        "village": Case(
-            When(is_village, then=F("area__name")), default=Value(""), output_field=CharField()
-        ),
-    }
+    expressions: dict[str, Any] = {}
     for column in COLUMNS:
-        if column.key in expressions:
-            continue
-        if column.key in LABELS:
+        if column.value is not None and not isinstance(column.value, str):
+            expressions[column.key] = column.value  # declared as an expression (township, village)
+        elif column.kind == "choice":
             expressions[column.key] = _label(column.key)
         elif column.kind == "bool":
             expressions[column.key] = _yes_no(column.key)
@@ -218,7 +169,7 @@ def rows(assets: QuerySet[Asset], *, geometry: bool = False) -> Iterator[dict[st
         yield row
 
 
-def _cell(column: Column, value: Any) -> Any:
+def _cell(column: LedgerColumn, value: Any) -> Any:
     if value is None:
         return None
     if column.kind == "number":
@@ -499,13 +450,13 @@ def export(
     return path
 
 
-# --- record lists (ownership, maintenance, income, distributions, disposals) ----------------
+# --- any ledger: the record lists (ownership, maintenance, income, distributions, disposals)
+# and every ledger declared in registry.ledgers ------------------------------------------------
 
 
-def export_records(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str]) -> Path:
-    """A record list as Excel (ledger sheet with totals of the money columns and a statement
-    sheet) or CSV (UTF-8 with BOM), in the list's order, batch by batch."""
-    from registry.records import label
+def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str]) -> Path:
+    """A ledger (registry.ledgers.Ledger) as Excel (a ledger sheet with totals of the money
+    columns and a statement sheet) or CSV (UTF-8 with BOM), in its order, batch by batch."""
 
     folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
@@ -515,7 +466,7 @@ def export_records(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, st
     def cells(row: tuple[Any, ...]) -> list[Any]:
         out: list[Any] = []
         for column, value in zip(columns, row, strict=True):
-            value = label(column, value)
+            value = ledgers.label(column, value)
             if value is None:
                 out.append(None)
             elif column.kind == "number":

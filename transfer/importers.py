@@ -34,6 +34,7 @@ import pyogrio
 import shapely
 import xlsxwriter
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
@@ -46,7 +47,8 @@ from registry.choices import (
     AssetStatus,
 )
 from registry.errors import bilingual
-from registry.models import AdminArea, User
+from registry.ledgers import ASSETS
+from registry.models import AdminArea, Asset, User
 from registry.scoping import can_edit
 from registry.services.assets import TOWNSHIP_TOLERANCE, rule_problems
 from registry.services.bulk import BULK_FIELDS, AssetBulkWriter
@@ -57,43 +59,37 @@ BATCH = 5000
 HEADER_SEARCH_ROWS = 10
 TOTALS_LABELS = {"合计", "总计", "total"}
 
-# Columns an import sets. The others in our exports (status, owners, maintainer, inspections,
-# fund era) are kept by their own workflows and derived values: an import leaves them alone.
-WRITABLE = [
-    "code", "name", "asset_class", "subtype", "form", "area_code", "township", "village",
-    "original_value", "quantity", "unit", "formed_on", "beneficiary_households",
-    "beneficiary_persons", "beneficiary_exited_households",
-    "beneficiary_monitored_households", "booked", "address", "lon", "lat", "x", "y",
-]  # fmt: skip
-READ_ONLY = {"fund_era", "status", "owner_names", "maintainer_name", "last_inspection",
-             "inspection_overdue"}  # fmt: skip
-REQUIRED_FOR_NEW = ["name", "asset_class", "subtype", "original_value", "quantity", "unit",
-                    "formed_on"]  # fmt: skip
+# Everything an import knows of its columns comes from the asset ledger's declaration
+# (registry.ledgers.ASSETS): headers and other names, which columns it reads, which a new asset
+# needs, and (from the model's fields) the digits, decimals and lengths the register keeps.
+# Exported columns an import does not read (status, owners, maintainer, inspections, fund era)
+# are kept by their own workflows and derived values: an import leaves them alone.
+READ_ONLY = {c.key for c in ASSETS.exported if not c.imported}
+REQUIRED_FOR_NEW = [c.key for c in ASSETS.columns if c.required]
 COMPARED = BULK_FIELDS
-EXTRA_HEADERS = {
-    "address": "地址",
-    "lon": "经度",
-    "lat": "纬度",
-    "x": "X坐标",
-    "y": "Y坐标",
+HEADERS = {c.key: c.header for c in ASSETS.columns}
+EXTRA_HEADERS = {c.key: c.header for c in ASSETS.columns if not c.exported}
+ALIASES = {c.key: list(c.aliases) for c in ASSETS.columns if c.aliases}
+
+
+def _model_field(key: str) -> Any:
+    try:
+        return Asset._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+
+
+TEXT_LIMITS = {
+    c.key: _model_field(c.key).max_length
+    for c in ASSETS.imported
+    if c.kind == "text" and getattr(_model_field(c.key), "max_length", None)
 }
-HEADERS = {c.key: c.header for c in COLUMNS} | EXTRA_HEADERS
-ALIASES = {
-    "code": ["编号", "资产代码"],
-    "name": ["名称", "项目名称"],
-    "original_value": ["资产原值", "原值", "原值（元）", "original value", "value"],
-    "area_code": ["行政区划代码", "村代码", "统计用区划代码"],
-    "township": ["乡镇", "乡镇（街道）名称"],
-    "village": ["村", "村（社区）名称", "行政村"],
-    "lon": ["longitude", "lng", "经度（°）"],
-    "lat": ["latitude", "纬度（°）"],
-    "x": ["x", "东坐标", "横坐标"],
-    "y": ["y", "北坐标", "纵坐标"],
+NUMBER_LIMITS = {
+    c.key: (_model_field(c.key).max_digits, _model_field(c.key).decimal_places)
+    for c in ASSETS.imported
+    if c.kind == "number"
 }
-TEXT_LIMITS = {"name": 200, "unit": 10, "address": 200}
-NUMBER_LIMITS = {"original_value": (16, 2), "quantity": (14, 3)}
-INTEGERS = ["beneficiary_households", "beneficiary_persons", "beneficiary_exited_households",
-            "beneficiary_monitored_households"]  # fmt: skip
+INTEGERS = [c.key for c in ASSETS.imported if c.kind == "int"]
 YES = {"是", "yes", "y", "true", "1", "t", "√"}
 NO = {"否", "no", "n", "false", "0", "f", ""}
 

@@ -1,4 +1,4 @@
-"""The FilterSets of the record lists auditors read beside the asset list (registry.records):
+"""The FilterSets of the record lists auditors read beside the asset list (registry.ledgers):
 each finds its records by their asset's code or name and area, a date range and one choice."""
 
 from typing import Any

@@ -30,9 +30,9 @@ from registry.forms import (
     DisposalDecisionForm,
     PlanAdvanceForm,
 )
+from registry.ledgers import LISTS
 from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan, User
 from registry.models.parties import mask_phone
-from registry.records import LISTS
 from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
 from registry.services import assets as asset_services
 from registry.services.attachments import attachment_download_name

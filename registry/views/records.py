@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.views.generic import TemplateView
 
-from registry.records import LISTS, label
+from registry.ledgers import LISTS, label
 from registry.views.base import acting_user
 
 RECORD_EXPORT_FORMATS = [("xlsx", "Excel"), ("csv", "CSV")]

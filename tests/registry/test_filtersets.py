@@ -7,8 +7,8 @@ import pytest
 
 from registry import selectors
 from registry.filtersets import AssetFilterSet
+from registry.ledgers import LISTS
 from registry.models import AdminArea, Asset
-from registry.records import LISTS
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from registry.demo_assets import generate_register
-from registry.records import LISTS
+from registry.ledgers import LISTS
 
 pytestmark = pytest.mark.django_db
 XIANGDONG = "500101151200"

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from registry import selectors
-from registry.records import LISTS
+from registry.ledgers import LISTS
 from registry.views.base import acting_user
 from transfer import exporters, jobs, services
 from transfer.models import ExportJob
@@ -107,7 +107,7 @@ def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
     meta = exporters.meta_for(request.user, request.GET, filterset)
-    path = exporters.export_records(spec, filterset.qs, fmt, meta=meta)
+    path = exporters.export_ledger(spec, filterset.qs, fmt, meta=meta)
     content_type, _extension = exporters.FORMATS[fmt]
     handle = open(path, "rb")  # noqa: SIM115 - the response closes it
     shutil.rmtree(path.parent, ignore_errors=True)
