@@ -9,11 +9,20 @@ from django.db.models import FloatField, Func, IntegerField, Value
 
 
 class TileGeometry(GeometryField):
-    """The output of a geometry expression that only ST_AsMVT reads: selected as it is, not cast
-    to bytea as Django selects geometries for Python. Never evaluate such a queryset on its own."""
+    """The output of a geometry expression that only SQL reads (ST_AsMVT, GDAL): selected as it
+    is, not cast to bytea as Django selects geometries for Python. Never evaluate such a
+    queryset in Python."""
 
     def select_format(self, compiler: Any, sql: str, params: Any) -> tuple[str, Any]:
         return sql, params
+
+
+class Raw(Func):
+    """A geometry column selected as PostgreSQL holds it (not cast to bytea): for SQL that
+    another reader runs (ST_AsMVT, GDAL reading the export query), never for Python."""
+
+    template = "%(expressions)s"
+    output_field = TileGeometry()
 
 
 class TileEnvelope(Func):

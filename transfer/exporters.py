@@ -26,7 +26,6 @@ import xlsxwriter
 from django.contrib.gis.db.models.functions import AsWKB
 from django.db import connection
 from django.db.models import (
-    BinaryField,
     Case,
     CharField,
     F,
@@ -41,6 +40,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gis.functions import Raw
 from registry import ledgers
 from registry.ledgers import ASSETS, LedgerColumn
 from registry.models import Asset
@@ -134,9 +134,7 @@ def labelled(
     if geometry:
         # "raw": the geometry itself, for GDAL reading this SQL (the export benchmark's
         # ogr2ogr baseline); otherwise WKB for Python.
-        # (A bare expression: a geometry field would be selected as bytea.)
-        raw = Func(F("geom"), function="", output_field=BinaryField())
-        expressions["wkb"] = raw if geometry == "raw" else AsWKB("geom")
+        expressions["wkb"] = Raw("geom") if geometry == "raw" else AsWKB("geom")
         names["wkb"] = "x_wkb"
     return (
         assets.order_by("code")

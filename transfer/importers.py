@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,15 @@ def _header_map() -> dict[str, str]:
 
 
 HEADER_MAP = _header_map()
+
+
+class RowOutcome(StrEnum):
+    """What the check decided for a row."""
+
+    CREATE = "create"  # a new asset
+    UPDATE = "update"  # changes an asset the user may edit (by its code)
+    UNCHANGED = "unchanged"  # names an asset and changes nothing
+    ERROR = "error"  # has problems: the file is not imported
 
 
 class ImportRefused(Exception):
@@ -800,7 +810,7 @@ class Checker:
                 self.by_names[(by_id[info.township_id].name, info.name)] = info
         self.by_id = by_id
 
-    def check(self, batch: list[Row], has_columns: set[str]) -> list[tuple[Row, str, dict]]:
+    def check(self, batch: list[Row], has_columns: set[str]) -> list[tuple[Row, RowOutcome, dict]]:
         """(row, action, values) for each row; action is create, update, unchanged or error."""
         codes = []
         for row in batch:
@@ -856,14 +866,14 @@ class Checker:
             if disposed and not same and not row.problems:
                 row.problem("code", gettext_noop("A disposed asset cannot be changed."))
             if row.problems:
-                out.append((row, "error", merged))
+                out.append((row, RowOutcome.ERROR, merged))
             elif current is None:
-                out.append((row, "create", merged))
+                out.append((row, RowOutcome.CREATE, merged))
             elif same:
-                out.append((row, "unchanged", merged))
+                out.append((row, RowOutcome.UNCHANGED, merged))
             else:
                 merged["id"], merged["code"] = current["id"], current["code"]
-                out.append((row, "update", merged))
+                out.append((row, RowOutcome.UPDATE, merged))
         return out
 
     def _values(self, row: Row, has_columns: set[str]) -> dict[str, Any]:
@@ -1050,7 +1060,7 @@ def _walk(
     *,
     gcj02: bool,
     progress: Progress | None,
-    each: Callable[[list[tuple[Row, str, dict]], Source], None] | None = None,
+    each: Callable[[list[tuple[Row, RowOutcome, dict]], Source], None] | None = None,
     on_open: Progress | None = None,
 ) -> Outcome:
     counties = AdminArea.objects.filter(level=AreaLevel.COUNTY, point__isnull=False)
@@ -1073,7 +1083,7 @@ def _walk(
             checked = checker.check(batch, has_columns)
             for row, action, _values in checked:
                 outcome.rows += 1
-                if action == "error":
+                if action == RowOutcome.ERROR:
                     outcome.errors += 1
                     room = Outcome.MAX_PROBLEMS - len(outcome.problems)
                     outcome.problems += row.problems[: max(room, 0)]
@@ -1147,28 +1157,28 @@ def commit(
     return outcome
 
 
-def _writer(actor: User) -> Callable[[list[tuple[Row, str, dict]], Source], None]:
+def _writer(actor: User) -> Callable[[list[tuple[Row, RowOutcome, dict]], Source], None]:
     """Hands checked batches to the bulk-write service, or, once any row had a problem, only
     keeps reading so that every problem is reported (the transaction is then undone)."""
     bulk = AssetBulkWriter(actor)
     state = {"failed": False}
 
-    def write(checked: list[tuple[Row, str, dict]], source: Source) -> None:
-        if state["failed"] or any(action == "error" for _r, action, _v in checked):
+    def write(checked: list[tuple[Row, RowOutcome, dict]], source: Source) -> None:
+        if state["failed"] or any(action == RowOutcome.ERROR for _r, action, _v in checked):
             state["failed"] = True
             return
         bulk.register(
             [
                 (values, _ewkb_hex(row.geom) if row.geom is not None else None)
                 for row, action, values in checked
-                if action == "create"
+                if action == RowOutcome.CREATE
             ]
         )
         bulk.change(
             [
                 (values, row.geom.wkb if row.geom is not None else None)
                 for row, action, values in checked
-                if action == "update"
+                if action == RowOutcome.UPDATE
             ]
         )
 
@@ -1189,7 +1199,7 @@ def problems_workbook(path: Path, actor: User, *, gcj02: bool = False) -> io.Byt
     wrap = book.add_format({"text_wrap": True, "font_color": "#9C0006", "valign": "top"})
     state: dict[str, Any] = {"line": 1, "keys": None}
 
-    def each(checked: list[tuple[Row, str, dict]], source: Source) -> None:
+    def each(checked: list[tuple[Row, RowOutcome, dict]], source: Source) -> None:
         for row, _action, _values in checked:
             if state["keys"] is None:
                 keys = list(row.cells)
