@@ -33,6 +33,9 @@ class TileEnvelope(Func):
     def __init__(self, z: int, x: int, y: int) -> None:
         super().__init__(Value(z), Value(x), Value(y), output_field=GeometryField(srid=3857))
 
+    def get_group_by_cols(self) -> list[Any]:
+        return []  # a constant: nothing to group by
+
 
 class AsMVTGeom(GeoFunc):
     """ST_AsMVTGeom(geometry, bounds, extent, buffer, clip): a geometry in tile coordinates."""

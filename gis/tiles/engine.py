@@ -105,14 +105,13 @@ def envelope(tile: TileRequest, margin_units: int = 0) -> Polygon:
     return box
 
 
-def _mvt(name: str, rows: QuerySet[Any], columns: Iterable[str], id_column: str = "") -> bytes:
+def _mvt_sql(
+    name: str, rows: QuerySet[Any], columns: Iterable[str], id_column: str = ""
+) -> tuple[str, list[Any]]:
     """ST_AsMVT over the ORM query ``rows``, whose columns are ``p_<property>`` for each of
     ``columns`` and ``tile_geom``: renamed here to the property names (model fields may own
     them in the ORM, as the cell table owns ``n``), features without geometry dropped."""
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # a filter that matches nothing (an unknown area): an empty tile
-        return b""
+    sql, params = rows.query.sql_with_params()
     quote = connection.ops.quote_name
     names = [*columns, *([id_column] if id_column else [])]
     selected = ", ".join(f"i.{quote('p_' + c)} AS {quote(c)}" for c in names)
@@ -123,8 +122,16 @@ def _mvt(name: str, rows: QuerySet[Any], columns: Iterable[str], id_column: str 
         f"SELECT {selected}, i.{quote(GEOMETRY)} AS geom FROM ({sql}) i"
         f") t WHERE t.geom IS NOT NULL"
     )
+    return query, [*args, *params]
+
+
+def _mvt(name: str, rows: QuerySet[Any], columns: Iterable[str], id_column: str = "") -> bytes:
+    try:
+        query, params = _mvt_sql(name, rows, columns, id_column)
+    except EmptyResultSet:  # a filter that matches nothing (an unknown area): an empty tile
+        return b""
     with connection.cursor() as cursor:
-        cursor.execute(query, [*args, *params])
+        cursor.execute(query, params)
         row = cursor.fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 
@@ -161,13 +168,50 @@ def cells_tile(
     """Clusters summed from the layer's precomputed cells of this tile inside area ``prefix``,
     narrowed by the cell keys among ``filters``."""
     assert layer.cells is not None
+    keys = tuple(sorted(key for key in layer.cells.keys if filters.get(key)))
+    sql, slots = _compiled_cells(layer, keys)
     lo_x, lo_y = tile.x * CELLS_PER_TILE, tile.y * CELLS_PER_TILE
+    values = {
+        "z": tile.z, "x": tile.x, "y": tile.y, "lo_x": lo_x, "hi_x": lo_x + CELLS_PER_TILE - 1,
+        "lo_y": lo_y, "hi_y": lo_y + CELLS_PER_TILE - 1,
+        "prefix": connection.ops.prep_for_like_query(prefix) + "%",
+        **{key: filters[key] for key in keys},
+    }  # fmt: skip
+    params = [values[slot] if slot is not None else value for slot, value in slots]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return bytes(row[0]) if row and row[0] is not None else b""
+
+
+# Placeholders the cell query is compiled with once per shape; each stands for one value.
+# (In the columns' ranges: Django answers an out-of-range integer lookup with no query at all.)
+_SLOTS = {"z": 32_001, "x": 2_100_000_002, "y": 2_100_000_003, "lo_x": 2_100_000_004,
+          "hi_x": 2_100_000_005, "lo_y": 2_100_000_006, "hi_y": 2_100_000_007}  # fmt: skip
+
+
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _compiled_cells(layer: TileLayer, keys: tuple[str, ...]) -> tuple[str, list[Any]]:
+    cached = _COMPILED.get((id(layer), keys))
+    if cached is None:
+        cached = _COMPILED[(id(layer), keys)] = _compile_cells(layer, keys)
+    return cached
+
+
+def _compile_cells(layer: TileLayer, keys: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The cell query of ``layer`` with the filters ``keys``, compiled by the ORM once (its
+    construction costs more than the query runs: 2 ms against 1-3 ms) with a placeholder for
+    each value, and where each value goes among the parameters."""
+    assert layer.cells is not None
+    tile = TileRequest(_SLOTS["z"], _SLOTS["x"], _SLOTS["y"])
     cells = layer.cells.model._default_manager.filter(
-        z=tile.z,
-        cx__range=(lo_x, lo_x + CELLS_PER_TILE - 1),
-        cy__range=(lo_y, lo_y + CELLS_PER_TILE - 1),
-        area_code__startswith=prefix,
-        **{key: filters[key] for key in layer.cells.keys if filters.get(key)},
+        z=_SLOTS["z"],
+        cx__range=(_SLOTS["lo_x"], _SLOTS["hi_x"]),
+        cy__range=(_SLOTS["lo_y"], _SLOTS["hi_y"]),
+        area_code__startswith="\x01prefix",
+        **{key: f"\x01{key}" for key in keys},
     )
     rows = (
         cells.values("cx", "cy")
@@ -182,7 +226,17 @@ def cells_tile(
         .values("p_n", *(f"p_{name}" for name in layer.cluster_counts), GEOMETRY)
         .order_by()
     )
-    return _mvt(layer.clusters, rows, ["n", *layer.cluster_counts])
+    sql, params = _mvt_sql(layer.clusters, rows, ["n", *layer.cluster_counts])
+    by_value = {value: slot for slot, value in _SLOTS.items()}
+    slots: list[Any] = []
+    for value in params:
+        if isinstance(value, str) and value.startswith("\x01"):
+            slots.append(("prefix" if value.startswith("\x01prefix") else value[1:], None))
+        elif isinstance(value, int) and not isinstance(value, bool) and value in by_value:
+            slots.append((by_value[value], None))
+        else:
+            slots.append((None, value))
+    return sql, slots
 
 
 def aggregate_tile(layer: TileLayer, tile: TileRequest, features: QuerySet[Any]) -> bytes:
