@@ -62,7 +62,8 @@ class LedgerColumn:
     is text, number (money, quantities), int, date, bool or choice (shown by the label of
     ``choices``). ``shp`` is its field name in a Shapefile (10 characters at most). An import
     reads it when ``imported`` (under its header, its key, its Shapefile name or one of
-    ``aliases``); ``required`` columns must be filled for a new record. A column that is not
+    ``aliases``); ``required`` columns must be filled for a new record; ``hint`` is the note
+    the import template shows on it. A column that is not
     ``exported`` is one an import reads but exports do not write (coordinates, the address)."""
 
     key: str
@@ -75,6 +76,7 @@ class LedgerColumn:
     imported: bool = False
     required: bool = False
     exported: bool = True
+    hint: Any = ""  # the note on the column in the import template
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
@@ -147,55 +149,74 @@ ASSETS = Ledger(
     scope_field="area_code",
     order_by=("code",),
     columns=[
-        LedgerColumn("code", "资产编号", aliases=("编号", "资产代码"), imported=True),
+        LedgerColumn("code", "资产编号", aliases=("编号", "资产代码"), imported=True,
+                     hint=_("Empty: a new asset. Filled: changes that asset; empty cells keep its "
+                            "values.")),
         LedgerColumn("name", "资产名称", aliases=("名称", "项目名称"), imported=True,
-                     required=True),
+                     required=True,
+                     hint=_("Required for a new asset.")),
         LedgerColumn("asset_class", "资产类别", kind="choice", choices=AssetClass.choices,
-                     shp="class", imported=True, required=True),
+                     shp="class", imported=True, required=True,
+                     hint=_("Required. Choose from the list.")),
         LedgerColumn("subtype", "资产子类", kind="choice", choices=AssetSubtype.choices,
-                     imported=True, required=True),
-        LedgerColumn("form", "资产形态", kind="choice", choices=AssetForm.choices, imported=True),
+                     imported=True, required=True,
+                     hint=_("Required. Must belong to the class.")),
+        LedgerColumn("form", "资产形态", kind="choice", choices=AssetForm.choices, imported=True,
+                     hint=_("Optional; fixed asset when empty.")),
         LedgerColumn("fund_era", "资金性质", kind="choice", choices=FundEra.choices),
         LedgerColumn(
             "township", "乡镇（街道）",
             Case(When(_IS_VILLAGE, then=F("area__parent__name")), default=F("area__name"),
                  output_field=CharField()),
             aliases=("乡镇", "乡镇（街道）名称"), imported=True,
-        ),
+                     hint=_("Name, if you do not give the area code.")),
         LedgerColumn(
             "village", "村（社区）",
             Case(When(_IS_VILLAGE, then=F("area__name")), default=Value(""),
                  output_field=CharField()),
             aliases=("村", "村（社区）名称", "行政村"), imported=True,
-        ),
+                     hint=_("Name, if you do not give the area code; empty for a township.")),
         LedgerColumn("area_code", "区划代码", aliases=("行政区划代码", "村代码", "统计用区划代码"),
-                     imported=True),
+                     imported=True,
+                     hint=_("12-digit statistical code (sheet 区划代码).")),
         LedgerColumn("original_value", "资产原值（元）", kind="number", shp="value_yuan",
                      aliases=("资产原值", "原值", "原值（元）", "original value", "value"),
-                     imported=True, required=True),
-        LedgerColumn("quantity", "数量", kind="number", imported=True, required=True),
-        LedgerColumn("unit", "单位", imported=True, required=True),
-        LedgerColumn("formed_on", "形成日期", kind="date", imported=True, required=True),
+                     imported=True, required=True,
+                     hint=_("Required. Yuan, up to 2 decimals.")),
+        LedgerColumn("quantity", "数量", kind="number", imported=True, required=True,
+                     hint=_("Required. Up to 3 decimals.")),
+        LedgerColumn("unit", "单位", imported=True, required=True,
+                     hint=_("Required, e.g. 座, 公里, 头.")),
+        LedgerColumn("formed_on", "形成日期", kind="date", imported=True, required=True,
+                     hint=_("Required. 2021-05-03; from 2012 on.")),
         LedgerColumn("status", "资产状态", kind="choice", choices=AssetStatus.choices),
         LedgerColumn("owner_names", "所有权人", shp="owners"),
         LedgerColumn("maintainer_name", "管护主体", shp="maintainer"),
         LedgerColumn("last_inspection", "最近巡查日期", kind="date", shp="last_insp"),
         LedgerColumn("inspection_overdue", "巡查逾期", kind="bool", shp="overdue"),
         LedgerColumn("beneficiary_households", "受益户数", kind="int", shp="benef_hh",
-                     imported=True),
+                     imported=True,
+                     hint=_("Whole number.")),
         LedgerColumn("beneficiary_persons", "受益人数", kind="int", shp="benef_pers",
-                     imported=True),
+                     imported=True,
+                     hint=_("Whole number.")),
         LedgerColumn("beneficiary_exited_households", "其中脱贫户", kind="int", shp="exited_hh",
-                     imported=True),
+                     imported=True,
+                     hint=_("Not more than the beneficiary households.")),
         LedgerColumn("beneficiary_monitored_households", "其中监测户", kind="int",
-                     shp="monitor_hh", imported=True),
-        LedgerColumn("booked", "是否入账", kind="bool", imported=True),
+                     shp="monitor_hh", imported=True,
+                     hint=_("Not more than the beneficiary households.")),
+        LedgerColumn("booked", "是否入账", kind="bool", imported=True,
+                     hint=_("是 or 否.")),
         # Read by imports, not written by exports:
-        LedgerColumn("address", "地址", imported=True, exported=False),
+        LedgerColumn("address", "地址", imported=True, exported=False,
+                     hint=_("Optional.")),
         LedgerColumn("lon", "经度", aliases=("longitude", "lng", "经度（°）"), imported=True,
-                     exported=False),
+                     exported=False,
+                     hint=_("Optional. Longitude (CGCS2000), or use X/Y instead.")),
         LedgerColumn("lat", "纬度", aliases=("latitude", "纬度（°）"), imported=True,
-                     exported=False),
+                     exported=False,
+                     hint=_("Optional. Latitude (CGCS2000).")),
         LedgerColumn("x", "X坐标", aliases=("x", "东坐标", "横坐标"), imported=True,
                      exported=False),
         LedgerColumn("y", "Y坐标", aliases=("y", "北坐标", "纵坐标"), imported=True,

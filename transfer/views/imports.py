@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.choices import AreaLevel
 from registry.errors import bilingual
+from registry.ledgers import ASSETS
 from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
 from transfer import importers, jobs, services
@@ -170,33 +171,8 @@ def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- the template ----------------------------------------------------------------------------
 
-TEMPLATE_COLUMNS = [
-    (
-        "code",
-        gettext_lazy(
-            "Empty: a new asset. Filled: changes that asset; empty cells keep its values."
-        ),
-    ),
-    ("name", gettext_lazy("Required for a new asset.")),
-    ("asset_class", gettext_lazy("Required. Choose from the list.")),
-    ("subtype", gettext_lazy("Required. Must belong to the class.")),
-    ("form", gettext_lazy("Optional; fixed asset when empty.")),
-    ("township", gettext_lazy("Name, if you do not give the area code.")),
-    ("village", gettext_lazy("Name, if you do not give the area code; empty for a township.")),
-    ("area_code", gettext_lazy("12-digit statistical code (sheet 区划代码).")),
-    ("original_value", gettext_lazy("Required. Yuan, up to 2 decimals.")),
-    ("quantity", gettext_lazy("Required. Up to 3 decimals.")),
-    ("unit", gettext_lazy("Required, e.g. 座, 公里, 头.")),
-    ("formed_on", gettext_lazy("Required. 2021-05-03; from 2012 on.")),
-    ("beneficiary_households", gettext_lazy("Whole number.")),
-    ("beneficiary_persons", gettext_lazy("Whole number.")),
-    ("beneficiary_exited_households", gettext_lazy("Not more than the beneficiary households.")),
-    ("beneficiary_monitored_households", gettext_lazy("Not more than the beneficiary households.")),
-    ("booked", gettext_lazy("是 or 否.")),
-    ("address", gettext_lazy("Optional.")),
-    ("lon", gettext_lazy("Optional. Longitude (CGCS2000), or use X/Y instead.")),
-    ("lat", gettext_lazy("Optional. Latitude (CGCS2000).")),
-]
+# The template's columns: the asset ledger's columns an import reads that have a note for it.
+TEMPLATE_COLUMNS = [(c.key, c.hint) for c in ASSETS.imported if c.hint]
 
 
 @require_GET
