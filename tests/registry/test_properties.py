@@ -99,6 +99,8 @@ from registry.services.ownership import asset_hand_over, operation_contract_add,
 from tests.factories import asset_input, collective, village
 from transfer import importers
 from transfer.exporters import neutralise
+from transfer.importers import cells as import_cells
+from transfer.importers import run as import_run
 
 pytestmark = pytest.mark.django_db
 
@@ -1560,7 +1562,7 @@ def problem_of(row: importers.Row, key: str) -> None:
 @given(key=st.sampled_from(sorted(importers.NUMBER_LIMITS)), value=cells)
 def test_decimal_cells_give_a_number_that_fits_or_a_problem(key, value):
     row = blank_row()
-    number = importers._decimal(row, key, value)
+    number = import_cells._decimal(row, key, value)
     if number is None:
         problem_of(row, key)
         return
@@ -1576,7 +1578,7 @@ def test_decimal_cells_give_a_number_that_fits_or_a_problem(key, value):
 @given(key=st.sampled_from(importers.INTEGERS), value=cells)
 def test_integer_cells_give_a_count_or_a_problem(key, value):
     row = blank_row()
-    number = importers._integer(row, key, value)
+    number = import_cells._integer(row, key, value)
     if number is None:
         problem_of(row, key)
         return
@@ -1588,7 +1590,7 @@ def test_integer_cells_give_a_count_or_a_problem(key, value):
 @given(value=cells)
 def test_date_cells_give_a_date_or_a_problem(value):
     row = blank_row()
-    day = importers._date(row, "formed_on", value)
+    day = import_cells._date(row, "formed_on", value)
     if day is None:
         problem_of(row, "formed_on")
         return
@@ -1600,7 +1602,7 @@ def test_date_cells_give_a_date_or_a_problem(value):
 @given(key=st.sampled_from(["asset_class", "subtype", "form"]), value=cells)
 def test_choice_cells_give_a_known_code_or_a_problem(key, value):
     row = blank_row()
-    code = importers._choice(row, key, value)
+    code = import_cells._choice(row, key, value)
     if code is None:
         problem_of(row, key)
         return
@@ -1612,7 +1614,7 @@ def test_choice_cells_give_a_known_code_or_a_problem(key, value):
 @given(key=st.sampled_from(["name", "unit", "address"]), value=cells)
 def test_text_cells_never_pass_a_formula(key, value):
     row = blank_row()
-    text = importers._text(row, key, value)
+    text = import_cells._text(row, key, value)
     assert isinstance(text, str) and text == text.strip()
     if row.problems:
         problem_of(row, key)
@@ -1633,7 +1635,7 @@ def test_text_the_register_keeps_comes_back_from_its_own_export(key, text):
     if not (text and text.isprintable() and len(text) <= (TEXT_LIMITS[key] or 0)):
         return
     row = blank_row()
-    back = importers._text(row, key, neutralise(text))
+    back = import_cells._text(row, key, neutralise(text))
     assert not row.problems, (text, row.problems)
     assert back == text
 
@@ -1694,7 +1696,7 @@ def test_import_rows_are_written_as_checked_or_reported(
             nul = [name for name, value in values.items() if "\x00" in str(value)]
             assert not nul, f"the checker passed a NUL byte in {nul}: {values}"
             assert row.geom is None or not has_empty_part(row.geom), row.geom.wkt
-        write = importers._writer(actors[who])
+        write = import_run._writer(actors[who])
         write(checked, None)  # type: ignore[arg-type]
         if action in ("error", "unchanged"):
             assert snapshot(road) == before

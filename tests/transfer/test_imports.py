@@ -23,6 +23,7 @@ from registry.models import AdminArea, Asset
 from registry.selectors import asset_list
 from tests.factories import run_worker
 from transfer import exporters, importers
+from transfer.importers import sources as import_sources
 from transfer.models import AssetImport
 
 pytestmark = pytest.mark.django_db
@@ -223,7 +224,7 @@ def test_every_problem_names_row_column_and_reason_in_both_languages(
 def test_a_problem_in_a_late_batch_undoes_the_batches_already_written(
     tmp_path, county_manager, monkeypatch
 ):
-    monkeypatch.setattr(importers, "BATCH", 2)
+    monkeypatch.setattr(import_sources, "BATCH", 2)  # where the readers read it
     rows = [new_row(name=f"大棚{i}") for i in range(5)] + [new_row(unit="")]
     before = snapshot()
     with pytest.raises(importers.Rejected) as caught:

@@ -11,6 +11,7 @@ from django.db import connection
 
 from registry.models import AdminArea, Asset
 from transfer import importers, jobs
+from transfer.importers import run as import_run
 from transfer.models import AssetImport
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_an_import_whose_sql_runs_too_long_writes_nothing(
     settings.JOB_TIME_LIMIT = 1
     item = ledger_upload(county_manager, tmp_path)
     before = Asset.objects.count()
-    real_writer = importers._writer
+    real_writer = import_run._writer
 
     def slow_writer(actor):  # type: ignore[no-untyped-def]
         write = real_writer(actor)
@@ -70,7 +71,7 @@ def test_an_import_whose_sql_runs_too_long_writes_nothing(
 
         return each
 
-    monkeypatch.setattr(importers, "_writer", slow_writer)
+    monkeypatch.setattr(import_run, "_writer", slow_writer)  # where commit calls it
     started = time.monotonic()
     assert jobs.commit_import.call(item.pk) == "failed"
     assert time.monotonic() - started < 5
