@@ -1,0 +1,106 @@
+"""Any ledger (registry.ledgers.Ledger) as Excel or CSV: the record lists and every ledger
+declared next."""
+
+import csv
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from django.db.models import (
+    QuerySet,
+)
+from django.utils import timezone
+
+from registry import ledgers
+from transfer.exporters.base import BATCH, EXCEL_MAX_ROWS, neutralise
+
+# --- any ledger: the record lists (ownership, maintenance, income, distributions, disposals)
+# and every ledger declared in registry.ledgers ------------------------------------------------
+
+
+def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str]) -> Path:
+    """A ledger (registry.ledgers.Ledger) as Excel (a ledger sheet with totals of the money
+    columns and a statement sheet) or CSV (UTF-8 with BOM), in its order, batch by batch."""
+
+    folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    columns = spec.columns
+    rows = spec.rows(qs).iterator(chunk_size=BATCH)
+
+    def cells(row: tuple[Any, ...]) -> list[Any]:
+        out: list[Any] = []
+        for column, value in zip(columns, row, strict=True):
+            value = ledgers.label(column, value)
+            if value is None:
+                out.append(None)
+            elif column.kind == "number":
+                out.append(float(value))
+            elif column.kind == "date":
+                out.append(value.isoformat())
+            else:
+                out.append(neutralise(str(value)))
+        return out
+
+    if fmt == "csv":
+        path = folder / f"{spec.key}-{stamp}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\ufeff")
+            writer = csv.writer(fh)
+            writer.writerow([c.header for c in columns])
+            for row in rows:
+                writer.writerow(["" if v is None else v for v in cells(row)])
+        return path
+    if fmt != "xlsx":
+        raise ValueError(fmt)
+    path = folder / f"{spec.key}-{stamp}.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#F1ECE6", "border": 1, "text_wrap": True})
+    money = book.add_format({"num_format": "#,##0.00"})
+    sheet = book.add_worksheet(str(spec.title)[:31])
+    sheet.freeze_panes(1, 2)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    for i, column in enumerate(columns):
+        sheet.write_string(0, i, column.header, head)
+        sheet.set_column(i, i, 18 if column.key in {"asset_code", "asset_name"} else 14)
+    totals: list[Decimal | None] = [Decimal(0) if c.kind == "number" else None for c in columns]
+    count = 0
+    for row in rows:
+        if count >= EXCEL_MAX_ROWS - 1:
+            break
+        count += 1
+        for i, value in enumerate(cells(row)):
+            if value is None:
+                continue
+            if columns[i].kind == "number":
+                sheet.write_number(count, i, value, money)
+                totals[i] = (totals[i] or Decimal(0)) + Decimal(str(row[i]))
+            else:
+                sheet.write_string(count, i, value)
+    sheet.write_string(count + 1, 0, "合计", head)
+    for i, total in enumerate(totals):
+        if total is not None:
+            sheet.write_number(count + 1, i, float(total), money)
+    info = book.add_worksheet("导出说明")
+    lines = [
+        ("导出内容", str(spec.title)),
+        ("导出时间", meta.get("time", "")),
+        ("导出人", meta.get("user", "")),
+        ("筛选条件", meta.get("filters", "") or "无"),
+        ("记录数（行）", str(count)),
+        *[
+            (f"{c.header}合计", f"{t:.2f}")
+            for c, t in zip(columns, totals, strict=True)
+            if t is not None
+        ],
+    ]
+    for r, (key, value) in enumerate(lines):
+        info.write_string(r, 0, key, head)
+        info.write_string(r, 1, value)
+    info.set_column(0, 0, 22)
+    info.set_column(1, 1, 60)
+    book.close()
+    return path
