@@ -87,10 +87,6 @@ class LedgerColumn:
     def expression(self) -> Any:
         return _expression(self.key if self.value is None else self.value)
 
-    @property
-    def labels(self) -> dict[Any, str]:
-        return {value: str(label) for value, label in (self.choices or [])}
-
 
 @dataclass(frozen=True)
 class Ledger:
@@ -118,9 +114,6 @@ class Ledger:
     @property
     def imported(self) -> list[LedgerColumn]:
         return [c for c in self.columns if c.imported]
-
-    def column(self, key: str) -> LedgerColumn:
-        return next(c for c in self.columns if c.key == key)
 
     def queryset(self, user: User) -> QuerySet[Any]:
         qs = self.model._default_manager.all()

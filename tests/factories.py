@@ -2,6 +2,7 @@
 the services and forms, and the background worker run in the test's process."""
 
 import datetime
+import math
 from decimal import Decimal
 from typing import Any
 
@@ -94,3 +95,11 @@ def run_worker() -> None:
         "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
     ):
         call_command("db_worker", batch=True, no_startup_delay=True, interval=0.1, verbosity=0)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The z/x/y of the Web Mercator tile holding a longitude and latitude."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y

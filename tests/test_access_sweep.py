@@ -70,7 +70,7 @@ from registry.services.disposal import disposal_request
 from registry.services.income import distribution_plan_create, income_record_add
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
 from registry.services.ownership import ownership_confirm
-from tests.factories import asset_input
+from tests.factories import asset_input, tile_of
 from transfer import exporters, jobs
 from transfer.importers import HEADERS
 from transfer.models import AssetImport, ExportJob
@@ -837,13 +837,7 @@ class World:
 
 
 def _tile_of(point: Point, z: int) -> tuple[int, int, int]:
-    import math
-
-    lon, lat = point.coords
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
+    return tile_of(*point.coords[:2], z)
 
 
 def _neighbour_county(near: AdminArea) -> AdminArea:

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 
 from registry.models import User
-from registry.services._common import service
+from registry.services import service
 from transfer import jobs
 from transfer.models import AssetImport, ExportJob
 

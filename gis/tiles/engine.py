@@ -190,13 +190,16 @@ _SLOTS = {"z": 32_001, "x": 2_100_000_002, "y": 2_100_000_003, "lo_x": 2_100_000
           "hi_x": 2_100_000_005, "lo_y": 2_100_000_006, "hi_y": 2_100_000_007}  # fmt: skip
 
 
-_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[str, list[Any]]] = {}
+_COMPILED: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
 
 
 def _compiled_cells(layer: TileLayer, keys: tuple[str, ...]) -> tuple[str, list[Any]]:
-    cached = _COMPILED.get((id(layer), keys))
+    # Keyed by what the query is made of (not id(layer): an id can be reused by another layer).
+    assert layer.cells is not None
+    key = (layer.name, layer.cells.model._meta.label, keys)
+    cached = _COMPILED.get(key)
     if cached is None:
-        cached = _COMPILED[(id(layer), keys)] = _compile_cells(layer, keys)
+        cached = _COMPILED[key] = _compile_cells(layer, keys)
     return cached
 
 

@@ -3,8 +3,6 @@ is served by the tile URL with the user's scope, its attributes, clusters and th
 its FilterSet, exactly as the asset layer is. This is what the next kinds of record (projects,
 relocation sites, infrastructure links) will do."""
 
-import math
-
 import django_filters
 import mapbox_vector_tile
 import pytest
@@ -15,6 +13,7 @@ from django.urls import reverse
 from gis import tiles
 from registry.models import AdminArea
 from registry.scoping import visible_to
+from tests.factories import tile_of
 
 pytestmark = pytest.mark.django_db
 LONGJU = "500101151000"
@@ -46,15 +45,6 @@ VILLAGES = tiles.TileLayer(
 @pytest.fixture
 def villages_layer(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(tiles.LAYERS, "villages", VILLAGES)
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2**z
-    return (
-        z,
-        int((lon + 180) / 360 * n),
-        int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n),
-    )
 
 
 def fetch(client, z: int, x: int, y: int, **params: str) -> dict:  # type: ignore[no-untyped-def]

@@ -1,7 +1,5 @@
 """Vector tiles: scoped, filtered, consistent with the register, and never stale."""
 
-import math
-
 import mapbox_vector_tile
 import pytest
 from django.db import connection
@@ -11,6 +9,7 @@ from gis.tiles import rebuild_cells
 from registry.demo_assets import generate_register
 from registry.models import Asset
 from registry.services.assets import asset_set_status
+from tests.factories import tile_of
 
 pytestmark = pytest.mark.django_db
 XIANGDONG = "500101151200"
@@ -23,13 +22,6 @@ CELLS = (
 @pytest.fixture
 def register(db):  # type: ignore[no-untyped-def]
     generate_register(assets=400, seed=11)
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return z, x, y
 
 
 def fetch(client, z: int, x: int, y: int, **params: str) -> dict:  # type: ignore[no-untyped-def]
@@ -171,7 +163,7 @@ def test_an_edit_invalidates_the_tiles_over_it_and_no_others(county_manager):
     the cached tiles of the rest of the county valid."""
     from gis import tiles
     from registry.services.assets import asset_register
-    from tests.factories import asset_input
+    from tests.factories import asset_input, tile_of
 
     asset = asset_register(actor=county_manager, data=asset_input())
     lon, lat = asset.geom.x, asset.geom.y

@@ -72,7 +72,6 @@ from registry.scoping import can_edit
 from registry.selectors import asset_list
 from registry.services.assets import (
     AssetInput,
-    asset_approve_registration,
     asset_register,
     asset_set_status,
     asset_update,
@@ -565,23 +564,6 @@ def parties() -> dict[str, Party]:
 
 
 @pytest.fixture
-def road(village_clerk, township_manager) -> Asset:
-    """A registered public-welfare road in 向东村."""
-    asset = asset_register(actor=village_clerk, data=asset_input())
-    return asset_approve_registration(actor=township_manager, asset=asset)
-
-
-@pytest.fixture
-def pv(county_manager) -> Asset:
-    """A registered operating asset (a PV station) in 向东村."""
-    return asset_register(
-        actor=county_manager,
-        data=asset_input(name="向东村光伏电站", asset_class="operating", subtype="pv_station",
-                         unit="kW", quantity=Decimal(300)),
-    )  # fmt: skip
-
-
-@pytest.fixture
 def base() -> tuple[float, float]:
     point = village().point
     assert point is not None
@@ -1019,9 +1001,9 @@ def test_asset_hand_over_makes_the_receiver_sole_owner_or_changes_nothing(
     income=money,
 )
 def test_operation_contract_add_keeps_the_terms_or_nothing(
-    actors, road, pv, parties, who, operating, operator, mode, starts_on, ends_on, income
+    actors, road, pv_station, parties, who, operating, operator, mode, starts_on, ends_on, income
 ):
-    asset = pv if operating else road
+    asset = pv_station if operating else road
     with rolled_back():
         contract, errors = attempt(
             lambda: operation_contract_add(
@@ -1208,9 +1190,9 @@ def test_maintenance_log_add_keeps_the_log_and_its_photos_or_nothing(
     account=st.one_of(st.just(""), texts),
 )
 def test_income_record_add_keeps_the_amounts_exactly_or_nothing(
-    actors, road, pv, who, operating, period_start, length, gross, costs, account
+    actors, road, pv_station, who, operating, period_start, length, gross, costs, account
 ):
-    asset = pv if operating else road
+    asset = pv_station if operating else road
     try:
         period_end = period_start + datetime.timedelta(days=length)
     except OverflowError:
@@ -1263,17 +1245,17 @@ def test_income_record_add_keeps_the_amounts_exactly_or_nothing(
     resolution=st.one_of(st.just(""), texts),
 )
 def test_distribution_plan_create_adds_up_or_changes_nothing(
-    actors, pv, who, year, total, lines, exact, resolution
+    actors, pv_station, who, year, total, lines, exact, resolution
 ):
     if exact and all(a.is_finite() for a in lines.values()):
         total = sum(lines.values(), Decimal(0))  # lines that do add up to the total
     with rolled_back():
         plan, errors = attempt(
             lambda: distribution_plan_create(
-                actor=actors[who], asset=pv, year=year, total=total, lines=lines,
+                actor=actors[who], asset=pv_station, year=year, total=total, lines=lines,
                 resolution=resolution,
             ),
-            pv,
+            pv_station,
         )  # fmt: skip
         reasons = []
         amounts = list(lines.values())
@@ -1288,7 +1270,7 @@ def test_distribution_plan_create_adds_up_or_changes_nothing(
             reasons.append("total")
         if not 0 <= year <= 32767:
             reasons.append("year")
-        if len(resolution) > 200:
+        if len(resolution) > 200 or "\x00" in resolution:
             reasons.append("resolution")
         if reasons:
             expect_refused(errors, reasons)
@@ -1315,11 +1297,11 @@ STEPPERS = ["village_clerk", "township_manager", "county_approver"]
     resolution=st.one_of(st.just(""), st.just("村民代表大会决议"), texts),
 )
 def test_distribution_plan_advance_moves_one_step_or_nothing(
-    actors, pv, county_manager, steps_before, who, version_offset, resolution
+    actors, pv_station, county_manager, steps_before, who, version_offset, resolution
 ):
     with rolled_back():
         plan = distribution_plan_create(
-            actor=county_manager, asset=pv, year=2024, total=Decimal(100),
+            actor=county_manager, asset=pv_station, year=2024, total=Decimal(100),
             lines={"public_works": Decimal(60), "households": Decimal(40)},
         )  # fmt: skip
         for step in range(steps_before):
@@ -1334,7 +1316,7 @@ def test_distribution_plan_advance_moves_one_step_or_nothing(
                 resolution=resolution,
             ),
             plan,
-            pv,
+            pv_station,
         )  # fmt: skip
         allowed = plan_can_advance(actor=actors[who], plan=before)
         if steps_before == 3:

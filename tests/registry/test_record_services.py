@@ -17,7 +17,6 @@ from registry.models import (
     Party,
 )
 from registry.selectors import asset_list
-from registry.services.assets import asset_approve_registration, asset_register
 from registry.services.disposal import disposal_complete, disposal_decide, disposal_request
 from registry.services.income import (
     distribution_plan_advance,
@@ -26,27 +25,12 @@ from registry.services.income import (
 )
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
 from registry.services.ownership import asset_hand_over, ownership_confirm
-from tests.factories import asset_input, collective, village
+from tests.factories import collective, village
 
 pytestmark = pytest.mark.django_db
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 TODAY = datetime.date.today()
-
-
-@pytest.fixture
-def road(village_clerk, township_manager) -> Asset:
-    asset = asset_register(actor=village_clerk, data=asset_input())
-    return asset_approve_registration(actor=township_manager, asset=asset)
-
-
-@pytest.fixture
-def pv_station(county_manager) -> Asset:
-    return asset_register(
-        actor=county_manager,
-        data=asset_input(name="向东村光伏电站", asset_class="operating", subtype="pv_station",
-                         unit="kW", quantity=Decimal(300)),
-    )  # fmt: skip
 
 
 def owners_of(asset: Asset, user) -> str:
