@@ -153,7 +153,7 @@ class AssetForm(forms.ModelForm):
             "original_value", "quantity", "unit", "beneficiary_households",
             "beneficiary_persons", "beneficiary_exited_households",
             "beneficiary_monitored_households", "benefit_links", "booked", "booked_on",
-            "voucher_no", "supervising_department", "note",
+            "voucher_no", "supervising_department", "note", "original_code",
         ]  # fmt: skip
         widgets = {
             "formed_on": DATE,

@@ -201,6 +201,11 @@ ASSETS = Ledger(
                      hint=_("Not more than the beneficiary households.")),
         LedgerColumn("booked", "是否入账", kind="bool", imported=True,
                      hint=_("是 or 否.")),
+        LedgerColumn("original_code", "原资产编号", shp="orig_code",
+                     aliases=("原编号", "旧资产编号", "原资产编码", "原台账编号", "original code"),
+                     imported=True,
+                     hint=_("Optional: the number in your old ledger. Kept beside ours; a "
+                            "re-import matches rows on it.")),
         # Read by imports, not written by exports:
         LedgerColumn("address", "地址", imported=True, exported=False,
                      hint=_("Optional.")),

@@ -152,6 +152,8 @@ class AssetFilterSet(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # A county's own number from its old ledger (原资产编号) is found whole, by its index.
+        original = Q(original_code=value)
         if value.isdigit():
-            return queryset.filter(code_prefix_q(value))  # the code index's range
-        return queryset.filter(text_q(value))
+            return queryset.filter(code_prefix_q(value) | original)  # the code index's range
+        return queryset.filter(text_q(value) | original)

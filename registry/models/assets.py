@@ -79,6 +79,9 @@ class Asset(models.Model):
     """
 
     code = models.CharField(_("asset code"), max_length=16, unique=True, editable=False)
+    # The number the county's old ledger gave the asset (原资产编号): kept beside ours, searched,
+    # exported, and what a re-import of that ledger matches its rows on.
+    original_code = models.CharField(_("original asset code"), max_length=60, blank=True)
     name = models.CharField(_("name"), max_length=200)
     asset_class = models.CharField(_("class"), max_length=12, choices=AssetClass.choices)
     subtype = models.CharField(_("sub-type"), max_length=24, choices=AssetSubtype.choices)
@@ -171,6 +174,11 @@ class Asset(models.Model):
             ),
             models.Index(fields=["asset_class", "status"], name="asset_class_status"),
             models.Index(fields=["subtype"], name="asset_subtype"),
+            models.Index(
+                fields=["original_code"],
+                name="asset_original_code",
+                condition=~Q(original_code=""),
+            ),
             GistIndex(fields=["geom_3857"], name="asset_geom_3857_gist"),
             # The list's and the map's text search (registry.filtersets.AssetFilterSet.filter_q,
             # icontains = UPPER(...) LIKE '%...%'): trigrams for terms of 3+ characters, and the

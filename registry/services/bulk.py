@@ -26,6 +26,7 @@ BULK_FIELDS = [
     "name", "asset_class", "subtype", "form", "original_value", "quantity", "unit",
     "formed_on", "area_id", "beneficiary_households", "beneficiary_persons",
     "beneficiary_exited_households", "beneficiary_monitored_households", "booked", "address",
+    "original_code",
 ]  # fmt: skip
 _SQL_TYPES = {
     "original_value": "numeric", "quantity": "numeric", "formed_on": "date",
