@@ -38,8 +38,8 @@ TOWNSHIP_TOLERANCE = 0.01
 
 # Fields a person may set on an asset (code, status, scope keys and version are the service's).
 EDITABLE_FIELDS = [
-    "original_code", "name", "asset_class", "subtype", "form", "original_value", "quantity", "unit", "formed_on",
-    "area", "address", "geom", "beneficiary_households", "beneficiary_persons",
+    "original_code", "name", "asset_class", "subtype", "form", "original_value", "quantity",
+    "unit", "formed_on", "area", "address", "geom", "beneficiary_households", "beneficiary_persons",
     "beneficiary_exited_households", "beneficiary_monitored_households", "benefit_links",
     "booked", "booked_on", "voucher_no", "supervising_department", "note",
 ]  # fmt: skip
