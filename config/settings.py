@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "registry.context_processors.todo",
             ],
         },
     },
@@ -162,6 +163,7 @@ STATICFILES_DIRS = [
     ("leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
     ("vectorgrid", BASE_DIR / "node_modules" / "leaflet.vectorgrid" / "dist"),
     ("html-to-image", BASE_DIR / "node_modules" / "html-to-image" / "dist"),
+    ("tom-select", BASE_DIR / "node_modules" / "tom-select" / "dist"),
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
@@ -215,6 +217,12 @@ JOB_TIME_LIMIT = int(os.environ.get("JOB_TIME_LIMIT", "900"))
 
 # Exports of more rows than this are written by the worker instead of inside the request.
 EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "20000"))
+
+# --- income distribution -----------------------------------------------------------------------
+# A distribution plan that pays more than this share (per cent) of its money straight to
+# households as cash is warned against, while it is written and once saved: income is not to be
+# simply handed out (发钱发物、一分了之). Local policy: a county sets its own.
+HOUSEHOLD_CASH_WARN_PERCENT = float(os.environ.get("HOUSEHOLD_CASH_WARN_PERCENT", "30"))
 
 # --- imports ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.cache import caches
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.db.models.functions import Coalesce, Substr
 from django.http import (
     Http404,
@@ -27,7 +27,7 @@ from django.views.generic import TemplateView
 from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
 from registry import selectors
-from registry.choices import AssetClass, AssetStatus, AssetSubtype
+from registry.choices import AreaLevel, AssetClass, AssetStatus, AssetSubtype
 from registry.filtersets import AdminAreaFilterSet
 from registry.models import AdminArea
 from registry.scoping import scope_prefix
@@ -104,7 +104,14 @@ class MapView(TemplateView):
                 "locate": _("Show my position"),
                 "exportPng": _("Save the view as PNG"),
                 "noIndicator": _("No indicator"),
-                "assetsCount": _("assets"),
+                "assetsInAll": _("%(n)s assets in all"),
+                "zoomIn": _("Zoom in"),
+                "villageOutlines": _("Village outline (illustrative)"),
+                "indicatorHint": _(
+                    "While an indicator is shown, a click on a township tells its value; the "
+                    "assets are dimmed and cannot be clicked. Choose “No indicator” to click "
+                    "assets again."
+                ),
                 "operating": AssetClass.OPERATING.label,
                 "public": AssetClass.PUBLIC.label,
                 "household": AssetClass.HOUSEHOLD.label,
@@ -115,14 +122,20 @@ class MapView(TemplateView):
 
 @require_GET
 def area_features(request: HttpRequest) -> HttpResponseBase:
-    """Areas as GeoJSON, filtered like the area list (``level``, ``q``); boundary or point."""
+    """Areas as GeoJSON, filtered like the area list (``level``, ``q``): each area's boundary or,
+    without one, its point; villages as their points (the map's labelled village layer) unless
+    ``shape=outline`` asks for their outlines."""
     filterset = AdminAreaFilterSet(request.GET, queryset=selectors.area_list(user=request.user))
     if not filterset.is_valid():
         return HttpResponse(filterset.errors.as_json(), status=400, content_type="application/json")
+    geometry: GeometryField[Any, Any] = GeometryField(srid=4490)
+    shape: Any = Coalesce("boundary", "point", output_field=geometry)
+    if request.GET.get("shape") != "outline":
+        shape = Case(
+            When(level=AreaLevel.VILLAGE, then=F("point")), default=shape, output_field=geometry
+        )
     qs = with_geojson(
-        filterset.qs.annotate(
-            shape=Coalesce("boundary", "point", output_field=GeometryField(srid=4490))
-        ),
+        filterset.qs.annotate(shape=shape),
         "shape",
     ).only("code", "name", "level", "kind", "synthetic", "parent__code")
 

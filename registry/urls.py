@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import actions, areas, assets, records
+from registry.views import actions, areas, assets, records, todo
 
 app_name = "registry"
 
@@ -12,6 +12,7 @@ urlpatterns = [
         assets.VillageNoticeSheetView.as_view(),
         name="notice_sheet",
     ),
+    path("todo/", todo.TodoView.as_view(), name="todo"),
     path("assets/", assets.AssetListView.as_view(), name="asset_list"),
     path("records/<str:kind>/", records.RecordListView.as_view(), name="record_list"),
     path("assets/new/", assets.AssetFormView.as_view(), name="asset_create"),
@@ -22,6 +23,11 @@ urlpatterns = [
         "assets/<str:code>/approve/",
         assets.asset_approve_registration,
         name="asset_approve_registration",
+    ),
+    path(
+        "assets/<str:code>/return/",
+        assets.asset_return_registration,
+        name="asset_return_registration",
     ),
     path("assets/<str:code>/ownership/", actions.OwnershipConfirmView.as_view(), name="ownership"),
     path("assets/<str:code>/handover/", actions.HandoverView.as_view(), name="handover"),
@@ -42,6 +48,16 @@ urlpatterns = [
         "assets/<str:code>/distribution/<int:plan_id>/advance/",
         assets.plan_advance,
         name="plan_advance",
+    ),
+    path(
+        "assets/<str:code>/distribution/<int:plan_id>/return/",
+        assets.plan_return,
+        name="plan_return",
+    ),
+    path(
+        "assets/<str:code>/distribution/<int:plan_id>/revise/",
+        actions.DistributionPlanView.as_view(),
+        name="plan_revise",
     ),
     path("assets/<str:code>/disposal/", actions.DisposalRequestView.as_view(), name="disposal"),
     path(

@@ -16,6 +16,21 @@ from registry.demo import DEMO_PASSWORD, load_demo_county
 from registry.models import User
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests whose writes are rolled back first, then the browser journeys (they act through a
+    real server, whose writes are committed to the session's database), then the tests that
+    use transactions (pytest-django empties the database after each of them)."""
+
+    def group(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("django_db")
+        fixtures = getattr(item, "fixturenames", ())
+        if "transactional_db" in fixtures or (marker and marker.kwargs.get("transaction")):
+            return 2
+        return 1 if item.get_closest_marker("browser") else 0
+
+    items.sort(key=group)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """The test database (created by pytest-django from the migrations) plus the demo county,
@@ -77,6 +92,9 @@ def county_manager(db) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     """Uploaded files and cached tiles of a test go to its own temporary folder."""
+    from django.core.cache import cache
+
+    cache.clear()  # counts kept by one test (the to-do badge, list counts) are not another's
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.CACHES = {
         **settings.CACHES,

@@ -103,3 +103,150 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return z, x, y
+
+
+# --- ledgers as counties keep them (issue 18): their own columns, systems and encodings --------
+
+LONGJU = "500101151000"  # 龙驹镇
+
+
+def county_villages(n: int = 3) -> list[AdminArea]:
+    """Villages of 龙驹镇 whose short names no other village of the county has (a file that
+    names only the village must be unambiguous)."""
+    from collections import Counter
+
+    from registry.models.areas import short_name
+
+    names = Counter(
+        short_name(n)
+        for n in AdminArea.objects.filter(level="village").values_list("name", flat=True)
+    )
+    villages = AdminArea.objects.filter(
+        code__startswith=LONGJU[:9], level="village", point__isnull=False
+    ).order_by("code")
+    return [v for v in villages if names[v.short_name] == 1 and v.code[9] >= "2"][:n]
+
+
+BATCH_STEP = 0.0003  # degrees east between the positions of two batches (about 30 m)
+
+
+def county_point(village: AdminArea, batch: int, index: int) -> tuple[float, float]:
+    """Where the county files put their ``index``-th asset of ``batch`` (near its village)."""
+    return village.point.x + BATCH_STEP * batch, village.point.y + 0.001 * index
+
+
+def _points(villages: list[AdminArea], batch: int) -> list[tuple[float, float]]:
+    """A position near each village (a different one for each batch of a layout)."""
+    return [county_point(v, batch, i) for i, v in enumerate(villages)]
+
+
+def _shapefile_zip(folder: Any, frame: Any, name: str, *, encoding: str, keep: set[str]) -> Any:
+    import zipfile
+
+    parts = folder / name
+    parts.mkdir(parents=True, exist_ok=True)
+    frame.to_file(parts / f"{name}.shp", encoding=encoding, engine="pyogrio")
+    path = folder / f"{name}.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in sorted(parts.iterdir()):
+            if part.suffix.lower() in keep:
+                archive.write(part, part.name)
+    return path
+
+
+def gk_shapefile_without_prj(folder: Any, batch: int = 1) -> Any:
+    """A surveyor's Shapefile: pinyin field names (ZCMC 资产名称, YZ 原值 ...), CGCS2000
+    Gauss-Kruger zone 36 with the zone in front of the easting (EPSG:4524), no .prj, values in
+    万元, the year built only."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    villages = county_villages()
+    to_gk = Transformer.from_crs(4490, 4524, always_xy=True)
+    rows, points = [], []
+    for i, (v, (lon, lat)) in enumerate(zip(villages, _points(villages, batch), strict=True)):
+        rows.append({
+            "ZCMC": f"{v.short_name}{batch}组通组公路", "ZCLB": "公益性", "ZCZL": "道路",
+            "XZ": "龙驹镇", "CUN": v.short_name, "YZ": 12.5 + i, "SL": 1.2 + i, "DW": "公里",
+            "JCNF": 2019 + i,
+        })  # fmt: skip
+        points.append(shapely.Point(*to_gk.transform(lon, lat)))
+    frame = gpd.GeoDataFrame(rows, geometry=points, crs=None)
+    return _shapefile_zip(
+        folder, frame, f"gk_roads_{batch}", encoding="UTF-8", keep={".shp", ".shx", ".dbf", ".cpg"}
+    )
+
+
+def gbk_shapefile_without_cpg(folder: Any, batch: int = 1) -> Any:
+    """A Chinese desktop GIS Shapefile: Chinese field names and text in GBK with no .cpg,
+    12-digit village codes under 村代码, amounts in yuan under 金额, no unit column (every row
+    is counted in 处: a value for the whole file)."""
+    import geopandas as gpd
+    import shapely
+
+    villages = county_villages()
+    rows, points = [], []
+    for i, (v, (lon, lat)) in enumerate(zip(villages, _points(villages, batch), strict=True)):
+        rows.append({
+            "工程名称": f"{v.short_name}{batch}号公共厕所", "类别": "公益性",
+            "类型": "环卫设施（公厕、排污、垃圾）", "村代码": v.code, "金额": 86000.0 + 1000 * i,
+            "数量": 1.0, "建成日期": f"2022/0{i + 3}/15",
+        })  # fmt: skip
+        points.append(shapely.Point(lon, lat))
+    frame = gpd.GeoDataFrame(rows, geometry=points, crs="EPSG:4490")
+    return _shapefile_zip(
+        folder, frame, f"toilets_{batch}", encoding="GBK", keep={".shp", ".shx", ".dbf", ".prj"}
+    )
+
+
+def gpkg_4545(folder: Any, batch: int = 1) -> Any:
+    """A GeoPackage in CGCS2000 Gauss-Kruger CM 108E without the zone (EPSG:4545): its own
+    numbers under 原编号, 12-digit codes under 行政村, sub-types under 类型."""
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    villages = county_villages()
+    to_gk = Transformer.from_crs(4490, 4545, always_xy=True)
+    rows, points = [], []
+    for i, (v, (lon, lat)) in enumerate(zip(villages, _points(villages, batch), strict=True)):
+        rows.append({
+            "原编号": f"LJ-SL-{batch}{i:03d}", "名称": f"{v.short_name}{batch}号蓄水池",
+            "大类": "公益性", "类型": "供水饮水", "行政村": v.code, "原值（元）": 230000.0 + i,
+            "数量": 1.0, "计量单位": "座", "完工时间": f"2021-0{i + 4}-30",
+        })  # fmt: skip
+        points.append(shapely.Point(*to_gk.transform(lon, lat)))
+    frame = gpd.GeoDataFrame(rows, geometry=points, crs="EPSG:4545")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"water_{batch}.gpkg"
+    frame.to_file(path, engine="pyogrio", layer="蓄水池")
+    return path
+
+
+def gcj02_geojson(folder: Any, batch: int = 1) -> Any:
+    """Points taken with a phone map app (GCJ-02, about 500 m off), English keys, the village
+    alone, values in 万元 under "value"."""
+    import json
+
+    import numpy as np
+
+    from gis import coords
+
+    villages = county_villages()
+    features = []
+    for i, (v, (lon, lat)) in enumerate(zip(villages, _points(villages, batch), strict=True)):
+        glon, glat = coords.wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(glon[0]), float(glat[0])]},
+            "properties": {
+                "name": f"{v.short_name}{batch}号灌溉渠", "category": "公益性", "type": "农田水利",
+                "village": v.short_name, "value": 18.6 + i, "qty": 0.8, "unit": "公里",
+                "date": f"2023-0{i + 5}-10",
+            },
+        })  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"canals_{batch}.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    return path

@@ -462,6 +462,17 @@ def _approve_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
     return {}
 
 
+def _return_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    return {"reason": "扫描退回理由"}
+
+
+def _plan_return_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
+    from registry.models import DistributionPlan
+
+    plan = DistributionPlan.objects.get(pk=probe.plan_id)
+    return {"version": plan.version, "reason": "扫描退回理由"}
+
+
 def _plan_post(world: "World", scope: "Scope", probe: "Probe") -> dict:
     from registry.models import DistributionPlan
 
@@ -624,6 +635,14 @@ RULES: dict[str, Rule] = {
         samples=_asset_samples("r", _approve_post),
         note="a village's draft: approvers at township or county level",
     ),
+    "registry:asset_return_registration": Rule(
+        read=POST_ONLY,
+        write=Writers(APPROVERS, levels=frozenset({"township", "county"})),
+        scope="area",
+        samples=_asset_samples("r", _return_post),
+        note="a village's draft, returned with a reason: approvers at township or county level",
+    ),
+    "registry:todo": Rule(read=LOGIN, note="the user's own to-do list, inside their area"),
     "registry:ownership": Rule(**ACTION, samples=_asset_samples("a")),
     "registry:handover": Rule(**ACTION, samples=_asset_samples("a")),
     "registry:operation": Rule(**ACTION, samples=_asset_samples("a")),
@@ -639,6 +658,16 @@ RULES: dict[str, Rule] = {
         scope="area",
         samples=_record_samples("plan", "plan_id", _plan_post),
         note="a draft plan: the village records its resolution (or a superuser)",
+    ),
+    "registry:plan_return": Rule(
+        read=POST_ONLY,
+        write=Writers(frozenset()),
+        scope="area",
+        samples=_record_samples("plan", "plan_id", _plan_return_post),
+        note="the probe's plan is a draft: no level reviews it yet, so nobody sends it back",
+    ),
+    "registry:plan_revise": Rule(
+        **{**ACTION, "samples": _record_samples("plan", "plan_id")},
     ),
     "registry:disposal_decide": Rule(
         read=POST_ONLY,
@@ -701,6 +730,17 @@ RULES: dict[str, Rule] = {
         role_first=True,
         samples=_owned_samples("imports"),
         body="json",
+    ),
+    "transfer:import_mapping": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("imports", post=True),
+        get_ok=frozenset({200, 302}),
+        valid_post_writes=False,
+        note="the mapping step of its owner's import; 302 to the import when it has no columns"
+        " to map (not read yet, busy, imported)",
     ),
     "transfer:import_commit": Rule(
         read=POST_ONLY,

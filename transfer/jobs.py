@@ -24,7 +24,10 @@ from django_tasks import task
 
 from registry.errors import bilingual
 from transfer import importers
-from transfer.models import AssetImport, ExportJob
+from transfer.importers import mapping as column_mapping
+from transfer.importers.options import YUAN, ImportOptions
+from transfer.importers.run import missing_columns
+from transfer.models import AssetImport, ExportJob, ImportLayout
 
 log = logging.getLogger(__name__)
 
@@ -58,31 +61,147 @@ def time_limit(seconds: int) -> Iterator[None]:
             cursor.execute("SELECT set_config('statement_timeout', '0', false)")
 
 
-def start_check(item: AssetImport) -> None:
-    transaction.on_commit(lambda: check_import.enqueue(item.pk))
+def start_read(item: AssetImport) -> None:
+    """Queue the reading of an upload's columns (the mapping step), then its check."""
+    transaction.on_commit(lambda: read_import.enqueue(item.pk))
+
+
+def options_for(item: AssetImport) -> ImportOptions:
+    """How the worker reads an upload: the mapping its user made (or our headers), the values
+    for the whole file, the money unit, and the decisions taken on the preview."""
+    mapping = item.mapping or {}
+    return ImportOptions(
+        columns=mapping.get("columns"),
+        header_row=mapping.get("header_row"),
+        fixed=mapping.get("fixed") or {},
+        value_unit=mapping.get("value_unit") or YUAN,
+        gcj02=item.gcj02,
+        keep_duplicates=frozenset(item.keep_duplicates or []),
+        keep_all_duplicates=item.keep_all_duplicates,
+        confirm_values=item.confirm_values,
+    )
 
 
 def can_commit(item: AssetImport) -> bool:
-    """Checked, without a single problem, and with something to write."""
+    """Checked, without a single problem or missing column, and with something to write."""
     outcome = item.outcome or {}
     return (
         item.state == AssetImport.State.CHECKED
         and outcome.get("errors") == 0
-        and outcome.get("create", 0) + outcome.get("update", 0) > 0
+        and not outcome.get("incomplete")
+        and outcome.get("create", 0) + outcome.get("update", 0) + outcome.get("duplicates", 0) > 0
     )
 
 
-def request_commit(item: AssetImport) -> bool:
-    """Queue the commit of a checked import, once; False when it may not be committed."""
+def request_commit(
+    item: AssetImport,
+    *,
+    keep_duplicates: list[str] | None = None,
+    keep_all_duplicates: bool = False,
+    confirm_values: bool = False,
+) -> bool:
+    """Queue the commit of a checked import, once, with the user's decisions on the likely
+    duplicates and unusual values; False when it may not be committed."""
     with transaction.atomic():
         current = AssetImport.objects.select_for_update().get(pk=item.pk)
         if not can_commit(current):
             return False
+        unusual = (current.outcome or {}).get("unusual", 0)
+        if unusual and not confirm_values:
+            return False
         current.state = AssetImport.State.QUEUED
         current.commit_requested = True
-        current.save(update_fields=["state", "commit_requested"])
+        current.keep_duplicates = sorted(set(keep_duplicates or []))
+        current.keep_all_duplicates = keep_all_duplicates
+        current.confirm_values = confirm_values
+        current.save(
+            update_fields=[
+                "state", "commit_requested", "keep_duplicates", "keep_all_duplicates",
+                "confirm_values",
+            ]
+        )  # fmt: skip
         transaction.on_commit(lambda: commit_import.enqueue(current.pk))
     return True
+
+
+# Values for the whole file that belong to that file, not to its layout: the next file of the
+# same layout (another village's, another year's) is not given them without being asked.
+PER_FILE = ("area_code", "formed_on")
+
+
+def remember_mapping(item: AssetImport, mapping: dict[str, Any]) -> bool:
+    """Keep the user's mapping on the upload, and for the next file of the same layout (but
+    its per-file values), and queue the check with it. False when the upload is busy or
+    imported already (another tab, a double click): nothing changes."""
+    signature = (item.layout or {}).get("signature", "")
+    with transaction.atomic():
+        current = AssetImport.objects.select_for_update().get(pk=item.pk)
+        if current.busy or current.state == AssetImport.State.COMMITTED or not current.layout:
+            return False
+        current.mapping = mapping
+        current.state = AssetImport.State.QUEUED
+        current.outcome = {}
+        current.message = ""
+        current.commit_requested = False
+        current.keep_duplicates = []
+        current.keep_all_duplicates = False
+        current.confirm_values = False
+        current.save(
+            update_fields=[
+                "mapping", "state", "outcome", "message", "commit_requested", "keep_duplicates",
+                "keep_all_duplicates", "confirm_values",
+            ]
+        )  # fmt: skip
+        if signature:
+            fixed = {k: v for k, v in (mapping.get("fixed") or {}).items() if k not in PER_FILE}
+            ImportLayout.objects.update_or_create(
+                user=item.user,
+                signature=signature,
+                defaults={
+                    "mapping": {**mapping, "fixed": fixed},
+                    "example": item.original_name[:200],
+                },
+            )
+        transaction.on_commit(lambda: check_import.enqueue(current.pk))
+    return True
+
+
+@task()
+def read_import(pk: int) -> str:
+    """Read the upload's own columns. A file with our headers, or of a layout its user mapped
+    before, goes on to the check at once; any other waits for the user's mapping."""
+    item = AssetImport.objects.select_related("user", "user__area").get(pk=pk)
+    AssetImport.objects.filter(pk=pk).update(state=AssetImport.State.READING)
+    try:
+        with time_limit(settings.JOB_TIME_LIMIT):
+            layout = column_mapping.inspect(Path(item.file.path), item.user)
+    except importers.ImportRefused as exc:
+        _finish(pk, AssetImport.State.REJECTED, message=str(exc))
+        return "rejected"
+    except Exception as exc:
+        log.exception("import %s: reading the columns failed", pk)
+        _finish(pk, AssetImport.State.FAILED, message=_failure(exc))
+        return "failed"
+    remembered = ImportLayout.objects.filter(user=item.user, signature=layout.signature).first()
+    mapping: dict[str, Any] = {}
+    ready = False
+    if column_mapping.recognised(layout):
+        mapping, ready = {"columns": None, "how": "headers", "value_unit": layout.value_unit}, True
+    elif remembered is not None:
+        # The same columns: the header row is this file's own (title rows may differ).
+        mapping = {**remembered.mapping, "header_row": layout.header_row, "how": "remembered"}
+        given = {k for k in (mapping.get("columns") or {}).values() if k}
+        given |= set(mapping.get("fixed") or {})
+        # A layout that needed a per-file value (the village, the date) asks for it again.
+        ready = not missing_columns(given)
+    AssetImport.objects.filter(pk=pk).update(
+        layout=layout.as_dict(),
+        mapping=mapping,
+        state=AssetImport.State.CHECKING if ready else AssetImport.State.MAPPING,
+    )
+    if not ready:
+        return "mapping"
+    return check_import.call(pk)
 
 
 def progress_key(pk: int, kind: str = "import") -> str:
@@ -169,7 +288,7 @@ def check_import(pk: int) -> str:
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
             outcome = importers.preview(
-                path, item.user, gcj02=item.gcj02, progress=_progress(pk), on_open=opened
+                path, item.user, options=options_for(item), progress=_progress(pk), on_open=opened
             )
     except importers.ImportRefused as exc:
         _finish(pk, AssetImport.State.REJECTED, message=str(exc))
@@ -194,7 +313,7 @@ def commit_import(pk: int) -> str:
             outcome = importers.commit(
                 path,
                 item.user,
-                gcj02=item.gcj02,
+                options=options_for(item),
                 label=f"import #{pk} {item.original_name}",
                 progress=_progress(pk),
             )
@@ -203,7 +322,12 @@ def commit_import(pk: int) -> str:
             pk,
             AssetImport.State.CHECKED,
             outcome=exc.outcome.as_dict(),
-            message=bilingual(gettext_noop("Some rows have problems now: nothing was imported.")),
+            message=bilingual(
+                gettext_noop(
+                    "Some rows have problems now, or unusual values were not confirmed: nothing"
+                    " was imported."
+                )
+            ),
         )
         return "rejected"
     except importers.ImportRefused as exc:

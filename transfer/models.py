@@ -14,6 +14,8 @@ class AssetImport(models.Model):
 
     class State(models.TextChoices):
         QUEUED = "queued", _("waiting for the worker")
+        READING = "reading", _("reading the columns")
+        MAPPING = "mapping", _("waiting for the column mapping")
         CHECKING = "checking", _("checking")
         CHECKED = "checked", _("checked")
         COMMITTING = "committing", _("importing")
@@ -37,6 +39,15 @@ class AssetImport(models.Model):
     message = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
+    # The mapping step: the file's own columns with samples and guesses (importers.mapping.
+    # Layout), then what the user decided: which column holds what, values for the whole file,
+    # the money unit, and on the preview the likely duplicates to keep and unusual values
+    # confirmed.
+    layout = models.JSONField(_("columns of the file"), default=dict, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    keep_duplicates = models.JSONField(default=list, blank=True)
+    keep_all_duplicates = models.BooleanField(default=False)
+    confirm_values = models.BooleanField(default=False)
 
     class Meta:
         db_table = "atlas_gis_assetimport"  # created by gis, moved here with its rows
@@ -50,7 +61,36 @@ class AssetImport(models.Model):
 
     @property
     def busy(self) -> bool:
-        return self.state in {self.State.QUEUED, self.State.CHECKING, self.State.COMMITTING}
+        return self.state in {
+            self.State.QUEUED,
+            self.State.READING,
+            self.State.CHECKING,
+            self.State.COMMITTING,
+        }
+
+
+class ImportLayout(models.Model):
+    """A column mapping a user made for files of one layout (the same columns in the same
+    order), used again for the next such file so that it needs no mapping step."""
+
+    user = models.ForeignKey(
+        "registry.User", verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    signature = models.CharField(max_length=40)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    example = models.CharField(_("first file"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("import layout")
+        verbose_name_plural = _("import layouts")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "signature"], name="importlayout_one_per_user")
+        ]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return self.example or self.signature
 
 
 class ExportJob(models.Model):

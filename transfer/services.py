@@ -15,12 +15,13 @@ from transfer.models import AssetImport, ExportJob
 
 @service
 def import_upload(*, actor: User, upload: UploadedFile, gcj02: bool = False) -> AssetImport:
-    """Keep an uploaded ledger and queue its check (the preview); nothing is imported yet."""
+    """Keep an uploaded ledger and queue the reading of its columns, then its check (the
+    preview); nothing is imported yet."""
     name = Path(upload.name or "ledger").name
     item = AssetImport(user=actor, original_name=name[:200], size=upload.size or 0, gcj02=gcj02)
     item.file.save(name[-80:], upload, save=False)
     item.save()
-    jobs.start_check(item)
+    jobs.start_read(item)
     return item
 
 

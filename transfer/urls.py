@@ -15,6 +15,7 @@ urlpatterns = [
     path("gis/imports/template.xlsx", imports.import_template, name="import_template"),
     path("gis/imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("gis/imports/<int:pk>.json", imports.import_status, name="import_status"),
+    path("gis/imports/<int:pk>/columns/", imports.import_mapping, name="import_mapping"),
     path("gis/imports/<int:pk>/commit", imports.import_commit, name="import_commit"),
     path("gis/imports/<int:pk>/problems.xlsx", imports.import_problems, name="import_problems"),
 ]

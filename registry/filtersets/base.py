@@ -11,8 +11,9 @@ from registry.models import AdminArea
 
 
 def area_filter() -> django_filters.CharFilter:
-    """The area filter of a ScopedFilterSet, declared by each list where its form shows it."""
-    return django_filters.CharFilter(label=_("Area code"), method="filter_area")
+    """The area filter of a ScopedFilterSet, declared by each list where its form shows it: a
+    12-digit code, which the list pages pick township -> village (the area_filter_picker tag)."""
+    return django_filters.CharFilter(label=_("Area"), method="filter_area")
 
 
 class ScopedFilterSet(django_filters.FilterSet):

@@ -9,6 +9,7 @@ from registry.models.maintenance import MaintenanceDuty, MaintenanceLog
 from registry.models.notices import PublicNotice
 from registry.models.ownership import Handover, OperationContract, OwnershipRecord, OwnershipShare
 from registry.models.parties import Party
+from registry.models.reviews import PlanReturn, RegistrationReturn
 from registry.models.submissions import FormSubmission
 from registry.models.users import User
 
@@ -32,7 +33,9 @@ __all__ = [
     "OwnershipRecord",
     "OwnershipShare",
     "Party",
+    "PlanReturn",
     "PublicNotice",
+    "RegistrationReturn",
     "User",
     "Waterway",
 ]

@@ -80,8 +80,11 @@ class Asset(models.Model):
 
     code = models.CharField(_("asset code"), max_length=16, unique=True, editable=False)
     # The number the county's old ledger gave the asset (原资产编号): kept beside ours, searched,
-    # exported, and what a re-import of that ledger matches its rows on.
-    original_code = models.CharField(_("original asset code"), max_length=60, blank=True)
+    # exported, and what a re-import of that ledger matches its rows on. The database's own
+    # default lets rows written around Django (COPY of the bench and demo loaders) leave it out.
+    original_code = models.CharField(
+        _("original asset code"), max_length=60, blank=True, default="", db_default=""
+    )
     name = models.CharField(_("name"), max_length=200)
     asset_class = models.CharField(_("class"), max_length=12, choices=AssetClass.choices)
     subtype = models.CharField(_("sub-type"), max_length=24, choices=AssetSubtype.choices)
@@ -178,6 +181,13 @@ class Asset(models.Model):
                 fields=["original_code"],
                 name="asset_original_code",
                 condition=~Q(original_code=""),
+            ),
+            # Registrations waiting for review (待办): few among many, found by area prefix.
+            models.Index(
+                fields=["area_code"],
+                name="asset_draft_area_code",
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(status="draft"),
             ),
             GistIndex(fields=["geom_3857"], name="asset_geom_3857_gist"),
             # The list's and the map's text search (registry.filtersets.AssetFilterSet.filter_q,

@@ -28,7 +28,14 @@ from registry.errors import (
     denied,
     field_error,
 )
-from registry.models import AdminArea, Asset, AssetFunding, FundSource, User
+from registry.models import (
+    AdminArea,
+    Asset,
+    AssetFunding,
+    FundSource,
+    RegistrationReturn,
+    User,
+)
 from registry.scoping import can_approve, scope_level, visible_to
 from registry.services._common import bump_version, lock_asset, require_edit, service
 
@@ -268,24 +275,98 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
         updated_at=timezone.now(),
     )
     _save_funding(current, funding)
+    if current.status == AssetStatus.DRAFT:
+        # A returned registration, once corrected, waits for approval again.
+        RegistrationReturn.objects.filter(asset=current, corrected_at__isnull=True).update(
+            corrected_at=timezone.now(), corrected_by=actor
+        )
     current.refresh_from_db()
     return current
+
+
+def registration_can_review(*, actor: User, asset: Asset) -> bool:
+    """May ``actor`` approve or return this registration? (The rule of
+    asset_approve_registration and asset_return_registration.)"""
+    level = scope_level(actor)
+    return (
+        asset.status == AssetStatus.DRAFT
+        and level in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY)
+        and can_approve(actor, asset.area_code, level)
+    )
+
+
+def _require_reviewer(actor: User, current: Asset, message: str) -> ApprovalLevel:
+    level = scope_level(actor)
+    if level not in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY) or not can_approve(
+        actor, current.area_code, level
+    ):
+        raise denied(message)
+    if current.status != AssetStatus.DRAFT:
+        raise ValidationError(bilingual(gettext_noop("This asset is not waiting for approval.")))
+    return level
 
 
 @service
 def asset_approve_registration(*, actor: User, asset: Asset) -> Asset:
     """A township (or county) approver accepts a village's registration."""
     current = lock_asset(asset)
-    level = scope_level(actor)
-    if level == ApprovalLevel.VILLAGE or not (
-        level and can_approve(actor, current.area_code, level)
-    ):
-        raise denied(gettext_noop("Only a township or county approver can approve registrations."))
-    if current.status != AssetStatus.DRAFT:
-        raise ValidationError(bilingual(gettext_noop("This asset is not waiting for approval.")))
+    _require_reviewer(
+        actor,
+        current,
+        gettext_noop("Only a township or county approver can approve registrations."),
+    )
     bump_version(Asset, current.pk, current.version, status=AssetStatus.REGISTERED)
+    # An approval settles a return still open (the approver accepted it as it stands): it no
+    # longer waits for its author's correction.
+    RegistrationReturn.objects.filter(asset=current, corrected_at__isnull=True).update(
+        corrected_at=timezone.now(), corrected_by=actor
+    )
     current.refresh_from_db()
     return current
+
+
+def registration_author(asset: Asset) -> User | None:
+    """Who registered the asset, as its history records it (None for assets loaded by a
+    command, which name no user)."""
+    context = (
+        asset.events.filter(pgh_label="insert")  # type: ignore[attr-defined]
+        .order_by("pgh_id")
+        .values_list("pgh_context__metadata", flat=True)
+        .first()
+    )
+    user_id = (context or {}).get("user")
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+@service
+def asset_return_registration(*, actor: User, asset: Asset, reason: str) -> RegistrationReturn:
+    """A township (or county) approver returns a village's registration to its author with
+    a reason (退回). The asset stays draft; once corrected it waits for approval again."""
+    current = lock_asset(asset)
+    level = _require_reviewer(
+        actor,
+        current,
+        gettext_noop("Only a township or county approver can return registrations."),
+    )
+    if not reason.strip():
+        raise field_error("reason", gettext_noop("Give the reason for returning it."))
+    reason = clean_stated(RegistrationReturn, {"reason": reason.strip()})["reason"]
+    if RegistrationReturn.objects.filter(asset=current, corrected_at__isnull=True).exists():
+        raise ValidationError(
+            bilingual(
+                gettext_noop("This registration was returned already and waits for its correction.")
+            )
+        )
+    returned = RegistrationReturn(
+        asset=current,
+        level=level,
+        reason=reason,
+        returned_by=actor,
+        author=registration_author(current),
+    )
+    clean_bilingual(returned)
+    returned.save()
+    return returned
 
 
 @service

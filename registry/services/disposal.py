@@ -34,13 +34,14 @@ def levels_needed(request: DisposalRequest) -> list[str]:
     return [level.value for level in LEVEL_ORDER[1 : top + 1]] or [ApprovalLevel.TOWNSHIP.value]
 
 
-def disposal_pending_level(request: DisposalRequest) -> str | None:
-    """The level whose decision the request waits for, or None once decided."""
+def disposal_pending_level(request: DisposalRequest) -> ApprovalLevel | None:
+    """The level whose decision the request waits for, or None once decided. (A level is a
+    str: "township"; its ``label`` is what a page shows: 乡镇.)"""
     if request.status != DisposalStatus.REQUESTED:
         return None
     done = {approval.level for approval in request.approvals.all()}  # uses a prefetch if any
     pending = [level for level in levels_needed(request) if level not in done]
-    return pending[0] if pending else None
+    return ApprovalLevel(pending[0]) if pending else None
 
 
 def disposal_can_decide(*, actor: User, request: DisposalRequest) -> bool:

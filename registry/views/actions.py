@@ -3,12 +3,17 @@
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.gis.geos import Point
-from django.http import Http404
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from registry import selectors
+from registry.choices import AllocationUse
 from registry.forms import (
     DisposalCompleteForm,
     DisposalRequestForm,
@@ -21,9 +26,10 @@ from registry.forms import (
     OwnershipForm,
     PublicNoticeForm,
 )
-from registry.models import DisposalRequest
+from registry.models import DisposalRequest, DistributionPlan
 from registry.services import disposal, income, maintenance, notices, ownership
-from registry.views.base import AssetActionView
+from registry.views.base import AssetActionView, geojson
+from registry.views.pending import describe, forget, keep_uploads, kept_uploads
 
 
 class OwnershipConfirmView(AssetActionView):
@@ -95,32 +101,63 @@ class MaintenanceAssignView(AssetActionView):
 
 
 class MaintenanceLogView(AssetActionView):
-    """The field form: made for a phone, with the GPS position and photos."""
+    """The field form: made for a phone, with the GPS position (or a tap on a small map when
+    the phone cannot tell it) and photos that survive a form sent back with an error."""
 
     form_class = MaintenanceLogForm
     title = _("Log an inspection or repair")
     success_message = _("Logged.")
     template_name = "registry/maintenance_log_form.html"
     multipart = True
+    kept: list[dict[str, str]] | None = None
 
     def get_initial(self) -> dict[str, Any]:
         return {"performed_on": timezone.localdate(), "kind": "inspection", "result": "normal"}
 
+    def kept_ids(self) -> list[str]:
+        return self.request.POST.getlist("kept_photo") if self.request.method == "POST" else []
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        # The browser's own reason (in the browser's language) is not shown: each case in words.
         context["gps_messages"] = {
             "unsupported": gettext("This browser cannot tell its position."),
             "locating": gettext("Finding your position…"),
             "found": gettext("Position found, accurate to about %(m)s m."),
-            "failed": gettext("The position could not be found; type it in or try again."),
+            "denied": gettext(
+                "The phone did not allow this page to know its position. Tap the place on the"
+                " map below, or allow location for this site in the browser's settings."
+            ),
+            "unavailable": gettext(
+                "The phone cannot find its position here. Tap the place on the map below."
+            ),
+            "timeout": gettext(
+                "Finding the position took too long. Tap the place on the map below, or try again."
+            ),
+            "picked": gettext("Position taken from the map: %(lat)s, %(lon)s."),
         }
+        context["kept_photos"] = self.kept or []
+        place = self.asset.area
+        context["pick_geometry"] = geojson(self.asset.geom)
+        context["pick_surroundings"] = selectors.area_surroundings(
+            user=self.request.user, area=place
+        )
         return context
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        # Photos already kept stay kept; those chosen this time are kept if they would pass.
+        actor, still = self.actor, self.kept_ids()
+        self.kept = describe(actor, still) + keep_uploads(
+            actor, self.request.FILES.getlist("photos"), still=still
+        )
+        return super().form_invalid(form)
 
     def perform(self, form: Any) -> None:
         data = form.cleaned_data
         location = None
         if data.get("latitude") is not None:
             location = Point(data["longitude"], data["latitude"], srid=4490)
+        kept = kept_uploads(self.actor, self.kept_ids())
         maintenance.maintenance_log_add(
             actor=self.actor,
             asset=self.asset,
@@ -131,8 +168,10 @@ class MaintenanceLogView(AssetActionView):
             cost=data["cost"] or Decimal(0),
             location=location,
             location_accuracy_m=data.get("accuracy"),
-            photos=data["photos"],
+            photos=[upload for _id, upload in kept] + data["photos"],
         )
+        actor, ids = self.actor, [kept_id for kept_id, _upload in kept]
+        transaction.on_commit(lambda: forget(actor, ids))
 
 
 class IncomeRecordView(AssetActionView):
@@ -145,24 +184,129 @@ class IncomeRecordView(AssetActionView):
 
 
 class DistributionPlanView(AssetActionView):
+    """Draft a year's plan, or revise a draft or sent-back one (``plan_id``); the page warns,
+    as the amounts are typed, when more than the county's share goes to households as cash."""
+
     form_class = DistributionPlanForm
     title = _("Plan the income distribution")
     intro = _(
         "The lines must add up to the amount to distribute. Income must go to public-welfare "
         "posts, public works, rewards and upkeep, not simply be handed out per head."
     )
-    success_message = _("Distribution plan drafted.")
+    success_message = _(
+        "Distribution plan drafted. Next: the village records its resolution, then the "
+        "township reviews the plan and the county files it."
+    )
+    template_name = "registry/distribution_plan_form.html"
+    plan: DistributionPlan | None = None
+
+    def allowed(self) -> bool:
+        if "plan_id" in self.kwargs:
+            # A plan of another asset (or none) is not here at all: 404 before any right.
+            self.plan = (
+                DistributionPlan.objects.filter(asset=self.asset, pk=self.kwargs["plan_id"])
+                .prefetch_related("lines", "returns__returned_by")
+                .first()
+            )
+            if self.plan is None:
+                raise Http404
+        return super().allowed()
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if self.plan is not None and not income.plan_can_revise(actor=self.actor, plan=self.plan):
+            messages.error(request, _("Only a draft plan or one sent back can be revised."))
+            return redirect("registry:asset_detail", code=self.asset.code)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["revising"] = self.plan is not None
+        return kwargs
+
+    def get_initial(self) -> dict[str, Any]:
+        if self.plan is None:
+            return {"year": timezone.localdate().year - 1}  # last year's income is shared
+        initial: dict[str, Any] = {
+            "year": self.plan.year,
+            "total": self.plan.total,
+            "resolution": self.plan.resolution,
+            "version": self.plan.version,
+        }
+        for line in self.plan.lines.all():
+            initial[f"line_{line.use}"] = line.amount
+        return initial
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        limit = income.household_cash_limit()
+        if self.plan is not None:
+            context["title"] = _("Revise the plan for %(year)s") % {"year": self.plan.year}
+            context["intro"] = _(
+                "Correct the plan and save it: it becomes a draft again, and the village "
+                "records its resolution to send it to the township once more."
+            )
+        returns = list(self.plan.returns.all()) if self.plan is not None else []
+        context.update(
+            plan=self.plan,
+            latest_return=returns[0] if returns else None,
+            cash_check={
+                "limit": float(limit),
+                "households": AllocationUse.HOUSEHOLDS.value,
+                "warning": gettext(
+                    "%(share)s %% of the money goes straight to households as cash, more than "
+                    "the %(limit)s %% above which the county warns: income is not to be simply "
+                    "handed out (发钱发物、一分了之). Put it into public-welfare posts, public "
+                    "works, rewards or upkeep."
+                ),
+                "sum": gettext("The lines add up to %(allocated)s of %(total)s yuan."),
+                "balanced": gettext("The lines add up to the amount to distribute."),
+            },
+            cash_limit=limit,
+        )
+        return context
 
     def perform(self, form: Any) -> None:
         data = form.cleaned_data
-        income.distribution_plan_create(
-            actor=self.actor,
-            asset=self.asset,
-            year=data["year"],
-            total=data["total"],
-            lines=form.lines(),
-            resolution=data["resolution"],
-        )
+        lines = form.lines()
+        if self.plan is None:
+            income.distribution_plan_create(
+                actor=self.actor,
+                asset=self.asset,
+                year=data["year"],
+                total=data["total"],
+                lines=lines,
+                resolution=data["resolution"],
+            )
+        else:
+            income.distribution_plan_revise(
+                actor=self.actor,
+                plan=self.plan,
+                expected_version=data.get("version") or 0,
+                total=data["total"],
+                lines=lines,
+                resolution=data["resolution"],
+            )
+            self.success_message = _(
+                "Plan revised. Next: the village records its resolution to send it to the "
+                "township again."
+            )
+        if income.household_cash_warns(lines):
+            messages.warning(
+                self.request,
+                _(
+                    "%(share)s %% of this plan goes straight to households as cash, more than "
+                    "the %(limit)s %% above which the county warns."
+                )
+                % {
+                    "share": _percent(income.household_cash_share(lines)),
+                    "limit": _percent(income.household_cash_limit()),
+                },
+            )
+
+
+def _percent(value: Decimal) -> str:
+    """A percentage without trailing zeros: 40, 33.3."""
+    return format(value.normalize(), "f")
 
 
 class DisposalRequestView(AssetActionView):

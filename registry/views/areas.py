@@ -1,6 +1,5 @@
 """Pages of the registry. Views talk HTTP; reads go through registry.selectors."""
 
-import json
 from typing import Any
 
 from django.core.paginator import Paginator
@@ -8,8 +7,9 @@ from django.http import Http404
 from django.views.generic import TemplateView
 
 from registry import selectors
+from registry.choices import AssetClass
+from registry.demo import SOURCE_LABELS
 from registry.filtersets import AdminAreaFilterSet
-from registry.models import AdminArea
 
 
 class AdminAreaListView(TemplateView):
@@ -36,7 +36,8 @@ class AdminAreaListView(TemplateView):
 
 
 class AdminAreaDetailView(TemplateView):
-    """One area: its codes and kind, its parent and children, and where it lies on the map.
+    """One area: its codes and kind, its parent, the areas below it with their assets counted
+    and valued, and a small map of the area among its neighbours.
 
     An area outside the user's scope answers 404, exactly like one that does not exist, so that
     its name cannot leak.
@@ -55,15 +56,42 @@ class AdminAreaDetailView(TemplateView):
             area.parent is not None
             and selectors.area_get(user=user, code=area.parent.code) is not None
         )
-        context["children"] = selectors.area_children(user=user, area=area)
-        context["geometry"] = _geometry_json(area)
+        # Ordered here: a grouped query drops the model's default ordering.
+        children = list(selectors.area_children(user=user, area=area).order_by("code"))
+        summary = selectors.area_asset_summary(user=user, area=area)
+        context["children"] = [
+            (child, _asset_row(summary["by_code"].get(child.scope_prefix))) for child in children
+        ]
+        context["grandchildren"] = any(child.n_children for child in children)  # type: ignore[attr-defined]
+        context["own_assets"] = _asset_row(summary["own"]) if summary["own"] else None
+        context["asset_total"] = _asset_row(summary["total"])
+        context["asset_classes"] = [label for _, label in AssetClass.choices]
+        context["sources"] = source_labels(area.source)
+        context["surroundings"] = selectors.area_surroundings(user=user, area=area)
         return context
 
 
-def _geometry_json(area: AdminArea) -> dict[str, Any] | None:
-    """The area's boundary (or point) as an RFC 7946 geometry for the page's small map."""
-    geom = area.boundary or area.point
-    if geom is None:
-        return None
-    geometry: dict[str, Any] = json.loads(geom.transform(4326, clone=True).geojson)
-    return geometry
+def _asset_row(row: dict[str, Any] | None) -> dict[str, Any]:
+    """One line of the asset table: count, original value and the count of each class."""
+    row = row or {}
+    return {
+        "n": row.get("n", 0),
+        "value": row.get("value") or 0,
+        "classes": [(label, row.get(f"n_{value}", 0)) for value, label in AssetClass.choices],
+    }
+
+
+def source_labels(source: str) -> list[str]:
+    """An area's stored source as its reader's language says it: the demo loader's known texts
+    are translated, anything else (a county's own data) is shown as stored."""
+    if not source:
+        return []
+    text = source
+    parts: list[tuple[int, str]] = []
+    for stored, label in SOURCE_LABELS.items():
+        at = text.find(stored)
+        if at >= 0:
+            parts.append((at, str(label)))
+            text = text.replace(stored, "\0" * len(stored))
+    rest = [p.strip(" ;") for p in text.split("\0") if p.strip(" ;")]
+    return [label for _, label in sorted(parts)] + rest

@@ -18,10 +18,11 @@ from django.views.generic import TemplateView
 from registry import selectors
 from registry.choices import (
     SUBTYPES_BY_CLASS,
-    ApprovalLevel,
     AreaLevel,
     AssetStatus,
     BenefitLink,
+    DisposalStatus,
+    PlanStatus,
 )
 from registry.errors import ConflictError, bilingual
 from registry.forms import (
@@ -29,20 +30,35 @@ from registry.forms import (
     AssetStatusForm,
     DisposalDecisionForm,
     PlanAdvanceForm,
+    ReviewReturnForm,
 )
 from registry.ledgers import LISTS
-from registry.models import Asset, Attachment, DisposalRequest, DistributionPlan, User
+from registry.models import (
+    Asset,
+    Attachment,
+    DisposalRequest,
+    DistributionPlan,
+    PlanReturn,
+    User,
+)
 from registry.models.parties import mask_phone
-from registry.scoping import can_approve, can_edit, can_see_personal_data, scope_level
+from registry.scoping import can_edit, can_see_personal_data
 from registry.services import assets as asset_services
 from registry.services.attachments import attachment_download_name
 from registry.services.disposal import disposal_can_decide, disposal_pending_level
-from registry.services.income import plan_can_advance
+from registry.services.income import (
+    household_cash_limit,
+    household_cash_share,
+    plan_can_advance,
+    plan_can_return,
+    plan_can_revise,
+)
 from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
     apply_service_errors,
     first_submission,
+    geojson,
     submission_token,
 )
 
@@ -78,6 +94,7 @@ class AssetListView(TemplateView):
             page_obj=page,
             query=query.urlencode(),
             can_register=top is not None and can_edit(user, top.code),
+            active_filters=sum(1 for k, v in query.lists() if k in filterset.filters and any(v)),
             export_formats=EXPORT_FORMATS,
             lists=LISTS.values(),
         )
@@ -105,14 +122,20 @@ class AssetDetailView(TemplateView):
                 Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
             )[:20]
         )
-        plans = list(asset.distribution_plans.prefetch_related("lines"))
+        plans = list(
+            asset.distribution_plans.prefetch_related(
+                "lines",
+                Prefetch("returns", queryset=PlanReturn.objects.select_related("returned_by")),
+            )
+        )
         disposals = list(
             asset.disposal_requests.select_related("requested_by").prefetch_related(
                 "approvals__decided_by"
             )
         )
-        level = scope_level(user)
         actor = user if isinstance(user, User) else None
+        for plan in plans:
+            _annotate_plan(plan, actor)
         plan_rows = [
             (plan, actor is not None and plan_can_advance(actor=actor, plan=plan)) for plan in plans
         ]
@@ -125,13 +148,20 @@ class AssetDetailView(TemplateView):
             for request in disposals
         ]
         editable = can_edit(user, asset.area_code) and asset.status != AssetStatus.DISPOSED
-        township = asset.area.parent if asset.area.level == AreaLevel.VILLAGE else asset.area
+        # A village group has no outline of its own: its village frames the small map.
+        place = asset.area.parent if asset.area.level == AreaLevel.GROUP else asset.area
         context.update(
             asset=asset,
             editable=editable,
-            can_approve_registration=asset.status == AssetStatus.DRAFT
-            and level in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY)
-            and can_approve(user, asset.area_code, level),
+            can_approve_registration=actor is not None
+            and asset_services.registration_can_review(actor=actor, asset=asset),
+            registration_return=(
+                asset.registration_returns.select_related("returned_by", "corrected_by").first()
+                if asset.status == AssetStatus.DRAFT
+                else None
+            ),
+            return_form=ReviewReturnForm(),
+            cash_limit=household_cash_limit(),
             ownership=selectors.asset_ownership(asset=asset),
             duties=duties,
             logs=logs,
@@ -144,8 +174,8 @@ class AssetDetailView(TemplateView):
             documents=list(asset.attachments.filter(maintenance_log__isnull=True)),
             funding=list(asset.funding.select_related("source").filter(amount__gt=0)),
             timeline=selectors.asset_timeline(asset=asset, mask_personal=not personal),
-            geometry=_geojson(asset.geom),
-            outline=_geojson(township.boundary if township else None),
+            geometry=geojson(asset.geom),
+            outline=selectors.area_surroundings(user=user, area=place or asset.area),
             benefit_links=[BenefitLink(v).label for v in asset.benefit_links if v in BenefitLink],
             status_form=AssetStatusForm(initial={"status": asset.status, "version": asset.version}),
             decision_form=DisposalDecisionForm(),
@@ -153,13 +183,16 @@ class AssetDetailView(TemplateView):
         return context
 
 
-def _geojson(geom: Any) -> dict[str, Any] | None:
-    """A geometry as GeoJSON for a page's small map: CGCS2000 numbers are WGS84 numbers to
-    well under a metre, so no transformation (GDAL's costs ~30 ms a call)."""
-    if geom is None:
-        return None
-    result: dict[str, Any] = json.loads(geom.json)
-    return result
+def _annotate_plan(plan: DistributionPlan, actor: User | None) -> None:
+    """What the asset page shows of a plan beside its row: who may send it back or revise it,
+    the reason it was last sent back, and the share of its money paid to households as cash."""
+    returns = list(plan.returns.all())  # prefetched, newest first
+    plan.latest_return = returns[0] if returns else None  # type: ignore[attr-defined]
+    plan.can_return = actor is not None and plan_can_return(actor=actor, plan=plan)  # type: ignore[attr-defined]
+    plan.can_revise = actor is not None and plan_can_revise(actor=actor, plan=plan)  # type: ignore[attr-defined]
+    share = household_cash_share({line.use: line.amount for line in plan.lines.all()})
+    plan.cash_share = share  # type: ignore[attr-defined]
+    plan.cash_warns = share > household_cash_limit()  # type: ignore[attr-defined]
 
 
 class AssetFormView(TemplateView):
@@ -240,9 +273,14 @@ class AssetFormView(TemplateView):
                             messages.info(request, ALREADY_SAVED)
                             return redirect("registry:asset_list")
                         saved = asset_services.asset_register(actor=actor, data=data)
-                    messages.success(
-                        request, _("Asset registered as %(code)s.") % {"code": saved.code}
-                    )
+                    if saved.status == AssetStatus.DRAFT:  # a village's: the township reviews it
+                        messages.success(
+                            request, _("Registered; waiting for the township's review.")
+                        )
+                    else:
+                        messages.success(
+                            request, _("Asset registered as %(code)s.") % {"code": saved.code}
+                        )
                 else:
                     saved = asset_services.asset_update(
                         actor=acting_user(request),
@@ -250,7 +288,12 @@ class AssetFormView(TemplateView):
                         expected_version=form.cleaned_data.get("version") or 0,
                         data=data,
                     )
-                    messages.success(request, _("Saved."))
+                    if saved.status == AssetStatus.DRAFT:
+                        messages.success(
+                            request, _("Saved; the registration waits for the township's review.")
+                        )
+                    else:
+                        messages.success(request, _("Saved."))
                 return redirect("registry:asset_detail", code=saved.code)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
@@ -267,9 +310,11 @@ def _asset_or_404(request: HttpRequest, code: str) -> Asset:
 
 
 def _run(request: HttpRequest, asset: Asset, action: Any, success: Any) -> HttpResponse:
+    """Run ``action`` and go back to the asset, saying what happened: ``success`` (or what it
+    makes of the action's result, if callable) or the errors."""
     try:
-        action()
-        messages.success(request, success)
+        result = action()
+        messages.success(request, success(result) if callable(success) else success)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except ConflictError as exc:
@@ -284,7 +329,23 @@ def asset_approve_registration(request: HttpRequest, code: str) -> HttpResponse:
         request,
         asset,
         lambda: asset_services.asset_approve_registration(actor=acting_user(request), asset=asset),
-        _("Registration approved."),
+        _("Registration approved; the asset is in the register."),
+    )
+
+
+@require_POST
+def asset_return_registration(request: HttpRequest, code: str) -> HttpResponse:
+    """An approver returns a village's registration with a reason (退回)."""
+    asset = _asset_or_404(request, code)
+    form = ReviewReturnForm(request.POST)
+    form.is_valid()  # the reason is free text: the service checks it
+    return _run(
+        request,
+        asset,
+        lambda: asset_services.asset_return_registration(
+            actor=acting_user(request), asset=asset, reason=form.cleaned_data.get("reason", "")
+        ),
+        _("Returned to its author with your reason; it waits for their correction."),
     )
 
 
@@ -336,7 +397,46 @@ def plan_advance(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
             resolution=form.cleaned_data["resolution"],
         ),
-        _("The plan moved on to its next step."),
+        lambda moved: PLAN_STEP_DONE.get(moved.status, _("The plan moved on to its next step.")),
+    )
+
+
+# What a plan's step did and who acts next.
+PLAN_STEP_DONE = {
+    PlanStatus.VILLAGE_RESOLVED: _(
+        "The village's resolution is recorded; the plan waits for the township's review."
+    ),
+    PlanStatus.TOWNSHIP_REVIEWED: _("Reviewed; the plan waits for the county's filing."),
+    PlanStatus.COUNTY_FILED: _("Filed with the county; the plan is complete."),
+}
+
+
+@require_POST
+def plan_return(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
+    """The level that reviews a plan sends it back to the village with a reason."""
+    from registry.services.income import distribution_plan_return
+
+    asset = _asset_or_404(request, code)
+    plan = DistributionPlan.objects.filter(asset=asset, pk=plan_id).select_related("asset").first()
+    if plan is None:
+        raise Http404
+    actor = acting_user(request)
+    if not plan_can_return(actor=actor, plan=plan):
+        raise PermissionDenied(bilingual(gettext_noop("You may not send this plan back.")))
+    form = ReviewReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("registry:asset_detail", code=asset.code)
+    return _run(
+        request,
+        asset,
+        lambda: distribution_plan_return(
+            actor=actor,
+            plan=plan,
+            expected_version=form.cleaned_data["version"] or 0,
+            reason=form.cleaned_data["reason"],
+        ),
+        _("The plan was sent back to the village with your reason."),
     )
 
 
@@ -363,7 +463,20 @@ def disposal_decide(request: HttpRequest, code: str, request_id: int) -> HttpRes
             approved=form.cleaned_data["approved"],
             comment=form.cleaned_data["comment"],
         ),
-        _("Decision recorded."),
+        _disposal_decided,
+    )
+
+
+def _disposal_decided(decided: DisposalRequest) -> str:
+    """What a disposal decision did and what comes next."""
+    if decided.status == DisposalStatus.REJECTED:
+        return str(_("Rejected with your comment; the asset stays in use."))
+    if decided.status == DisposalStatus.APPROVED:
+        return str(_("Approved; record the disposal's outcome once it is done."))
+    level = disposal_pending_level(decided)
+    return str(
+        _("Approved at your level; the request now waits for: %(level)s.")
+        % {"level": level.label if level else ""}
     )
 
 

@@ -1,6 +1,7 @@
 """What every registry form page shares: find the record in the user's scope, check the right,
 call one service, and turn its errors into form errors."""
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,15 @@ from registry.errors import ConflictError, bilingual
 from registry.models import Asset, User
 from registry.scoping import can_edit
 from registry.services._common import submission_claim
+
+
+def geojson(geom: Any) -> dict[str, Any] | None:
+    """A geometry as GeoJSON for a page's small map: CGCS2000 numbers are WGS84 numbers to
+    well under a metre, so no transformation (GDAL's costs ~30 ms a call)."""
+    if geom is None:
+        return None
+    result: dict[str, Any] = json.loads(geom.json)
+    return result
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -12,3 +12,12 @@
   document.addEventListener("keydown", function (e) { if (e.key === "Escape") set(false); });
   document.addEventListener("click", function (e) { if (!bar.contains(e.target)) set(false); });
 })();
+
+/* Filter boxes fold away on a phone unless a filter is set: the list comes first. */
+(function () {
+  "use strict";
+  if (window.innerWidth >= 700) return;
+  document.querySelectorAll("details[data-collapse-narrow]").forEach(function (box) {
+    if (!box.querySelector(".badge")) box.removeAttribute("open");
+  });
+})();

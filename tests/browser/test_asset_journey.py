@@ -78,7 +78,7 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
         page.mouse.move(cx + dx, cy + dy, steps=4)
         page.mouse.click(cx + dx, cy + dy)
         page.wait_for_timeout(300)
-    page.get_by_role("link", name="Finish").click()
+    page.get_by_role("link", name="完成").click()  # Leaflet.draw's tools speak Chinese
     screenshot(page, "clerk_register_asset_drawn")
     expect(page.locator("path.leaflet-interactive")).not_to_have_count(0)
     screenshot(page, "clerk_register_asset")
@@ -144,7 +144,7 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
     timeline = page.get_by_test_id("timeline")
     for text in ("资产", "管护责任", "管护记录", "资金来源明细", "龙驹镇资产管理员", "向东村文书"):
         expect(timeline).to_contain_text(text)
-    expect(timeline).to_contain_text("状态: draft → registered")
+    expect(timeline).to_contain_text("状态: 清查登记中 → 已登记")  # labels, never the codes
     expect(page.locator("text=编辑")).to_have_count(0)
     response = page.goto(f"{live_url}/assets/{code}/edit/")
     assert response is not None and response.status == 403

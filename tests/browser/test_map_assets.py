@@ -121,3 +121,169 @@ def test_village_clerk_map_requests_tiles_that_hold_only_their_village(login, re
         ):
             assert feature["id"] in own
     screenshot(page, "village_clerk_map")
+
+
+def map_eval(page, script, arg=None):  # type: ignore[no-untyped-def]
+    """Run ``script`` (a function of the Leaflet map and ``arg``) in the page."""
+    return page.evaluate(
+        f"([arg]) => {{ const map = window['leafletmapatlas-map']; return ({script})(map, arg); }}",
+        [arg],
+    )
+
+
+def biggest_asset_symbol(page):  # type: ignore[no-untyped-def]
+    """The page position of the centre of the biggest asset symbol drawn well inside the map."""
+    return page.evaluate(
+        """() => {
+          const frame = document.getElementById('atlas-map').getBoundingClientRect();
+          const boxes = [...document.querySelectorAll('.leaflet-assets-pane path')]
+            .map(p => p.getBoundingClientRect())
+            .filter(r => r.width > 8 && r.left > frame.left + 300 && r.right < frame.right - 300
+                         && r.top > frame.top + 150 && r.bottom < frame.bottom - 150)
+            .sort((a, b) => b.width - a.width);
+          const b = boxes[0];
+          return b ? [b.x + b.width / 2, b.y + b.height / 2] : null;
+        }"""
+    )
+
+
+def test_with_an_indicator_on_a_click_on_a_township_tells_its_value(login, register):
+    from django.contrib.gis.geos import Point
+    from django.db.models import Sum
+
+    from registry.models import AdminArea
+
+    page = login("planner")
+    ready(page)
+    page.wait_for_timeout(1000)
+    point = biggest_asset_symbol(page)
+    assert point, "the county map should draw asset clusters"
+    x, y = point
+    on_asset = "([x, y]) => !!document.elementFromPoint(x, y).closest('.leaflet-assets-pane')"
+    assert page.evaluate(on_asset, [x, y])
+
+    page.select_option(".indicator-panel select", "value")
+    page.wait_for_selector("body[data-choropleth='value']")
+    expect(page.locator(".choropleth-legend .indicator-hint")).to_be_visible()
+    # The cluster is still drawn (dimmed) but a click there reaches the township beneath it.
+    assert not page.evaluate(on_asset, [x, y])
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.locator(".popup-indicator-value")).to_be_visible()
+    expect(popup).not_to_contain_text("此处有")
+    lon, lat = map_eval(
+        page,
+        "(map, p) => { const box = map.getContainer().getBoundingClientRect();"
+        " const ll = map.containerPointToLatLng([p[0] - box.left, p[1] - box.top]);"
+        " return [ll.lng, ll.lat]; }",
+        [x, y],
+    )
+    township = AdminArea.objects.get(level="township", boundary__covers=Point(lon, lat, srid=4490))
+    value = Asset.objects.filter(area_code__startswith=township.code[:9]).aggregate(
+        v=Sum("original_value")
+    )["v"]
+    expect(popup.locator(".popup-name")).to_have_text(township.name)
+    expect(popup.locator(".popup-indicator-value")).to_have_text(
+        str(round(float(value) / 10000, 1))
+    )
+    page.wait_for_timeout(400)  # the popup's fade-in
+    screenshot(page, "map_indicator_township_value")
+
+    # A township's name label tells the value too.
+    page.locator(".leaflet-popup-close-button").click()
+    expect(page.locator(".leaflet-popup")).to_have_count(0)  # gone after its fade
+    page.locator(".township-label", has_text="龙驹镇").click()
+    expect(popup.locator(".popup-name")).to_have_text("龙驹镇")
+    expect(popup.locator(".popup-indicator-value")).to_be_visible()
+
+    # Without an indicator the assets take clicks again.
+    page.select_option(".indicator-panel select", "")
+    page.wait_for_selector("body[data-choropleth='']", state="attached")
+    assert page.evaluate(on_asset, [x, y])
+    page.mouse.click(x, y)
+    expect(popup.locator(".popup-cluster-count")).to_contain_text("此处有")
+
+
+def test_zooming_out_closes_the_open_popup(login, register):
+    asset = Asset.objects.filter(synthetic=True, geom__isnull=False).order_by("code").first()
+    page = login("planner")
+    ready(page)
+    # A cluster's popup closes at the next zoom: that cluster is no longer drawn.
+    page.wait_for_timeout(1000)
+    x, y = biggest_asset_symbol(page)
+    page.mouse.click(x, y)
+    expect(page.locator(".leaflet-popup-content .popup-cluster-count")).to_be_visible()
+    page.locator(".cluster-popup .zoom-in").click()
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+
+    # An asset's popup (here opened by a search, which flies in) closes when the map zooms out.
+    page.fill(".map-search input", asset.code)
+    page.press(".map-search input", "Enter")
+    expect(page.locator(".leaflet-popup-content .popup-code")).to_have_text(
+        asset.code, timeout=10_000
+    )
+    page.wait_for_function("() => !document.querySelector('.leaflet-zoom-anim')")
+    page.wait_for_timeout(500)
+    expect(page.locator(".leaflet-popup-content .popup-code")).to_be_visible()
+    page.locator(".leaflet-control-zoom-out").click()
+    expect(page.locator(".leaflet-popup")).to_have_count(0)
+    screenshot(page, "map_popup_closed_after_zoom_out")
+
+
+def overlaps(a, b) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_on_a_phone_the_search_indicator_and_filters_do_not_cover_each_other(login, register, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    login("planner")
+    ready(page)
+    search = page.locator(".map-search input")
+    indicator = page.locator(".indicator-panel")
+    filters = page.locator(".map-filters")
+    layers = page.locator(".leaflet-control-layers")
+    legend = page.locator(".legend")
+    # Filters and legend start collapsed, so that the map is visible.
+    assert filters.evaluate("d => d.open") is False
+    assert legend.evaluate("d => d.open") is False
+    boxes = {
+        name: locator.bounding_box()
+        for name, locator in [("search", search), ("indicator", indicator),
+                              ("filters", filters), ("layers", layers), ("legend", legend)]
+    }  # fmt: skip
+    for name, box in boxes.items():
+        assert box is not None and box["width"] > 0, name
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, name
+    for a, b in [("search", "indicator"), ("search", "filters"), ("indicator", "filters"),
+                 ("layers", "search"), ("layers", "indicator"), ("layers", "filters")]:  # fmt: skip
+        assert not overlaps(boxes[a], boxes[b]), (a, b, boxes[a], boxes[b])
+    # The legend takes a corner, not the map.
+    assert boxes["legend"]["height"] < 60
+    screenshot(page, "map_phone_390")
+
+    # Opened, the filters grow below the search box and the indicator, which stay usable.
+    page.locator(".map-filters summary").click()
+    expect(page.locator(".map-filters select[name=asset_class]")).to_be_visible()
+    opened = filters.bounding_box()
+    assert not overlaps(search.bounding_box(), opened)
+    assert not overlaps(indicator.bounding_box(), opened)
+    page.select_option(".indicator-panel select", "overdue")
+    page.wait_for_selector("body[data-choropleth='overdue']")
+    search.fill("500101")
+    screenshot(page, "map_phone_390_filters_open")
+
+    # The same page at 1280x800: the indicator has its own box at the top right.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    ready(page)
+    assert filters.evaluate("d => d.open") is True
+    panel = page.locator(".main-panel").bounding_box()
+    box = page.locator(".indicator-box .indicator-panel").bounding_box()
+    assert box is not None and panel is not None and box["x"] > 640
+    assert not overlaps(panel, box)
+    screenshot(page, "map_desktop_1280")

@@ -5,6 +5,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from registry import selectors
+
 pytestmark = pytest.mark.django_db
 
 
@@ -37,6 +39,20 @@ def test_village_layer_is_points_and_search_filters_it(client, planner):
     assert [f["properties"]["code"] for f in found] == ["500101151200"]
     by_code = features(client, q="500101151")
     assert len(by_code) == 22
+
+
+def test_village_outlines_come_on_request_and_the_asset_form_keeps_village_points(client, planner):
+    client.force_login(planner)
+    outlines = features(client, level="village", shape="outline")
+    assert len(outlines) == 610
+    assert {f["geometry"]["type"] for f in outlines} == {"MultiPolygon"}
+    assert {f["properties"]["synthetic"] for f in outlines} == {True}
+    # Townships stay outlines whatever is asked; the drawing form places villages by points.
+    assert {f["geometry"]["type"] for f in features(client, level="township")} == {"MultiPolygon"}
+    shapes: dict[bool, set[str]] = {True: set(), False: set()}
+    for row in selectors.area_reference(user=planner):
+        shapes[row["name"].endswith("委员会")].add(json.loads(row["shape"])["type"])
+    assert shapes == {True: {"Point"}, False: {"MultiPolygon"}}  # villages, townships
 
 
 def test_bad_filter_value_is_a_400_not_a_500(client, planner):

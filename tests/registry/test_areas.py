@@ -90,3 +90,88 @@ def test_area_codes_are_validated_by_the_database():
                 parent=county,
                 county_code="500101",
             )
+
+
+# --- synthetic village outlines (Voronoi cells of the village points inside their township) ------
+
+
+def test_every_demo_village_has_an_outline_marked_illustrative_that_covers_its_point():
+    villages = AdminArea.objects.filter(level=AreaLevel.VILLAGE)
+    assert not villages.filter(boundary__isnull=True).exists()
+    assert not villages.filter(synthetic=False).exists()
+    uncovered = scalar(
+        """SELECT count(*) FROM registry_adminarea
+           WHERE level = 'village' AND NOT ST_Covers(boundary, point)"""
+    )
+    assert uncovered == 0
+
+
+def test_village_outlines_lie_inside_their_township_and_tile_it_without_overlap():
+    # Planar areas in square degrees (1e-9 is about 10 m²): floating-point slivers only. (On
+    # the ellipsoid, a straight edge and the same edge with a vertex in its middle differ by a
+    # sliver of real area, which would hide the point of the test.)
+    outside = scalar(
+        """SELECT coalesce(sum(ST_Area(ST_Difference(v.boundary, t.boundary))), 0)
+           FROM registry_adminarea v JOIN registry_adminarea t ON v.parent_id = t.id
+           WHERE v.level = 'village'"""
+    )
+    overlap = scalar(
+        """SELECT coalesce(sum(ST_Area(ST_Intersection(a.boundary, b.boundary))), 0)
+           FROM registry_adminarea a JOIN registry_adminarea b
+             ON a.id < b.id AND a.boundary && b.boundary AND ST_Intersects(a.boundary, b.boundary)
+           WHERE a.level = 'village' AND b.level = 'village'"""
+    )
+    # Each township is exactly the union of its villages' cells (no gap either).
+    gap = scalar(
+        """SELECT coalesce(sum(ST_Area(ST_SymDifference(t.boundary, v.u))), 0)
+           FROM registry_adminarea t
+           JOIN (SELECT parent_id, ST_Union(boundary) u FROM registry_adminarea
+                 WHERE level = 'village' GROUP BY parent_id) v ON v.parent_id = t.id"""
+    )
+    assert max(outside, overlap, gap) < 1e-9, (outside, overlap, gap)
+
+
+def test_a_demo_database_without_village_outlines_gets_them_once(django_assert_num_queries):
+    from registry.demo import fill_village_outlines
+
+    before = dict(
+        AdminArea.objects.filter(code__startswith="500101151").values_list("code", "boundary")
+    )
+    AdminArea.objects.filter(level=AreaLevel.VILLAGE, code__startswith="500101151").update(
+        boundary=None
+    )
+    assert fill_village_outlines() == 21
+    after = dict(
+        AdminArea.objects.filter(code__startswith="500101151").values_list("code", "boundary")
+    )
+    assert after.keys() == before.keys()
+    for code, shape in before.items():
+        assert after[code].equals_exact(shape, tolerance=1e-9), code
+    # Afterwards a start of the server costs one query and changes nothing.
+    with django_assert_num_queries(1):
+        assert fill_village_outlines() == 0
+
+
+def test_villages_with_real_data_are_never_given_synthetic_outlines():
+    from registry.demo import fill_village_outlines
+
+    AdminArea.objects.filter(code="500101151200").update(boundary=None, synthetic=False)
+    assert fill_village_outlines() == 0
+    assert AdminArea.objects.get(code="500101151200").boundary is None
+
+
+def test_every_server_start_fills_in_missing_village_outlines_and_then_does_nothing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    AdminArea.objects.filter(level=AreaLevel.VILLAGE, code__startswith="500101151").update(
+        boundary=None
+    )
+    out = StringIO()
+    call_command("load_demo_county", "--if-empty", stdout=out)
+    assert "Gave 21 demo villages their synthetic outlines" in out.getvalue()
+    assert not AdminArea.objects.filter(level=AreaLevel.VILLAGE, boundary=None).exists()
+    again = StringIO()
+    call_command("load_demo_county", "--if-empty", stdout=again)
+    assert "Gave" not in again.getvalue()

@@ -2,6 +2,7 @@
 area, filtered, and exported exactly as listed."""
 
 import csv
+import datetime
 import io
 
 import openpyxl
@@ -70,4 +71,4 @@ def test_filters_narrow_the_list_and_its_export_alike(client, auditor, register)
     result_col = [c.key for c in spec.columns].index("result")
     date_col = [c.key for c in spec.columns].index("performed_on")
     assert {r[result_col] for r in rows[1:-1]} == {"需维修"}
-    assert min(r[date_col] for r in rows[1:-1]) >= "2023-01-01"
+    assert min(r[date_col] for r in rows[1:-1]) >= datetime.datetime(2023, 1, 1)  # Excel dates

@@ -48,7 +48,10 @@ def test_csv_has_a_bom_chinese_headers_and_exactly_the_filtered_rows(client, pla
 
 def test_excel_opens_with_totals_that_reconcile_and_a_statement_sheet(client, planner, register):
     client.force_login(planner)
-    book = openpyxl.load_workbook(io.BytesIO(download(client, "xlsx", area="500101151000")))
+    body = download(client, "xlsx", area="500101151000")
+    # data_only: the totals row is a SUBTOTAL formula (it follows the autofilter); its stored
+    # value is the sum of every row.
+    book = openpyxl.load_workbook(io.BytesIO(body), data_only=True)
     sheet = book["资产台账"]
     rows = list(sheet.iter_rows(values_only=True))
     header, data, totals = rows[0], rows[1:-1], rows[-1]
@@ -60,8 +63,8 @@ def test_excel_opens_with_totals_that_reconcile_and_a_statement_sheet(client, pl
     assert Decimal(str(totals[value_col])).quantize(Decimal("0.01")) == expected_total
     statement = dict(book["导出说明"].iter_rows(values_only=True))
     assert statement["资产数（行）"] == str(len(data))
-    assert statement["筛选条件"] == "area=500101151000"
-    assert statement["导出人"].startswith("planner")
+    assert statement["筛选条件"] == "区划：龙驹镇（500101151000）"
+    assert statement["导出人"].startswith("县规划人员")
 
 
 def test_geopackage_and_shapefile_open_in_gdal_with_cgcs2000_and_every_row(
@@ -160,7 +163,8 @@ def test_excel_with_history_lists_every_version_with_its_author(client, auditor,
     history = list(book["变更历史"].iter_rows(values_only=True))
     assert history[0][:3] == ("时间", "资产编号", "变更")
     mine = [row for row in history[1:] if row[1] == asset.code]
-    assert [row[2] for row in mine] == ["insert", "update"]
+    assert [row[2] for row in mine] == ["新增", "修改"]
+    assert {row[3] for row in mine} == {"县资产管理员"}
     assert [row[6] for row in mine] == ["向东村通组公路", "改过名的公路"]
     statement = dict(book["导出说明"].iter_rows(values_only=True))
     assert statement["历史记录（行）"] == str(len(history) - 1)

@@ -59,19 +59,14 @@ def test_an_import_whose_sql_runs_too_long_writes_nothing(
     settings.JOB_TIME_LIMIT = 1
     item = ledger_upload(county_manager, tmp_path)
     before = Asset.objects.count()
-    real_writer = import_run._writer
 
-    def slow_writer(actor):  # type: ignore[no-untyped-def]
-        write = real_writer(actor)
-
-        def each(checked, source):  # type: ignore[no-untyped-def]
-            write(checked, source)
+    class SlowWriter(import_run._Writer):
+        def __call__(self, checked, source):  # type: ignore[no-untyped-def]
+            super().__call__(checked, source)
             with connection.cursor() as cursor:  # the rows are written, then SQL hangs
                 cursor.execute("SELECT pg_sleep(10)")
 
-        return each
-
-    monkeypatch.setattr(import_run, "_writer", slow_writer)  # where commit calls it
+    monkeypatch.setattr(import_run, "_Writer", SlowWriter)  # where commit makes its writer
     started = time.monotonic()
     assert jobs.commit_import.call(item.pk) == "failed"
     assert time.monotonic() - started < 5

@@ -15,30 +15,33 @@ from django.utils import timezone
 
 from registry import ledgers
 from transfer.exporters.base import BATCH, EXCEL_MAX_ROWS, neutralise
+from transfer.exporters.tables import SheetFormats, write_totals
 
 # --- any ledger: the record lists (ownership, maintenance, income, distributions, disposals)
 # and every ledger declared in registry.ledgers ------------------------------------------------
 
 
 def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str]) -> Path:
-    """A ledger (registry.ledgers.Ledger) as Excel (a ledger sheet with totals of the money
-    columns and a statement sheet) or CSV (UTF-8 with BOM), in its order, batch by batch."""
+    """A ledger (registry.ledgers.Ledger) as Excel (a ledger sheet with Excel dates, an
+    autofilter on the header and totals of the money columns that follow the filter, and a
+    statement sheet) or CSV (UTF-8 with BOM, ISO dates), in its order, batch by batch. Choices
+    are written by their labels and yes/no in words (registry.ledgers.label)."""
 
     folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    columns = spec.columns
+    columns = spec.exported
     rows = spec.rows(qs).iterator(chunk_size=BATCH)
 
-    def cells(row: tuple[Any, ...]) -> list[Any]:
+    def cells(row: tuple[Any, ...], *, excel: bool) -> list[Any]:
         out: list[Any] = []
         for column, value in zip(columns, row, strict=True):
             value = ledgers.label(column, value)
             if value is None:
                 out.append(None)
-            elif column.kind == "number":
-                out.append(float(value))
+            elif column.kind in ("number", "int"):
+                out.append(float(value) if column.kind == "number" else int(value))
             elif column.kind == "date":
-                out.append(value.isoformat())
+                out.append(value if excel else value.isoformat())
             else:
                 out.append(neutralise(str(value)))
         return out
@@ -50,40 +53,44 @@ def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str
             writer = csv.writer(fh)
             writer.writerow([c.header for c in columns])
             for row in rows:
-                writer.writerow(["" if v is None else v for v in cells(row)])
+                writer.writerow(["" if v is None else v for v in cells(row, excel=False)])
         return path
     if fmt != "xlsx":
         raise ValueError(fmt)
     path = folder / f"{spec.key}-{stamp}.xlsx"
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    head = book.add_format({"bold": True, "bg_color": "#F1ECE6", "border": 1, "text_wrap": True})
-    money = book.add_format({"num_format": "#,##0.00"})
+    formats = SheetFormats(book)
     sheet = book.add_worksheet(str(spec.title)[:31])
     sheet.freeze_panes(1, 2)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(0)
     for i, column in enumerate(columns):
-        sheet.write_string(0, i, column.header, head)
+        sheet.write_string(0, i, column.header, formats.head)
         sheet.set_column(i, i, 18 if column.key in {"asset_code", "asset_name"} else 14)
-    totals: list[Decimal | None] = [Decimal(0) if c.kind == "number" else None for c in columns]
+    totals: dict[int, Decimal] = {
+        i: Decimal(0) for i, c in enumerate(columns) if c.kind == "number"
+    }
     count = 0
     for row in rows:
         if count >= EXCEL_MAX_ROWS - 1:
             break
         count += 1
-        for i, value in enumerate(cells(row)):
+        for i, value in enumerate(cells(row, excel=True)):
             if value is None:
                 continue
-            if columns[i].kind == "number":
-                sheet.write_number(count, i, value, money)
-                totals[i] = (totals[i] or Decimal(0)) + Decimal(str(row[i]))
+            kind = columns[i].kind
+            if kind == "number":
+                sheet.write_number(count, i, value, formats.money)
+                totals[i] += Decimal(str(row[i]))
+            elif kind == "int":
+                sheet.write_number(count, i, value)
+            elif kind == "date":
+                sheet.write_datetime(count, i, value, formats.date)
             else:
                 sheet.write_string(count, i, value)
-    sheet.write_string(count + 1, 0, "合计", head)
-    for i, total in enumerate(totals):
-        if total is not None:
-            sheet.write_number(count + 1, i, float(total), money)
+    sheet.autofilter(0, 0, count, len(columns) - 1)
+    write_totals(sheet, formats, count, totals)
     info = book.add_worksheet("导出说明")
     lines = [
         ("导出内容", str(spec.title)),
@@ -91,14 +98,10 @@ def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str
         ("导出人", meta.get("user", "")),
         ("筛选条件", meta.get("filters", "") or "无"),
         ("记录数（行）", str(count)),
-        *[
-            (f"{c.header}合计", f"{t:.2f}")
-            for c, t in zip(columns, totals, strict=True)
-            if t is not None
-        ],
+        *[(f"{columns[i].header}合计", f"{total:.2f}") for i, total in totals.items()],
     ]
     for r, (key, value) in enumerate(lines):
-        info.write_string(r, 0, key, head)
+        info.write_string(r, 0, key, formats.head)
         info.write_string(r, 1, value)
     info.set_column(0, 0, 22)
     info.set_column(1, 1, 60)

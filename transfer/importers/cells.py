@@ -39,17 +39,19 @@ def _text(row: Row, key: str, value: Any) -> str:
         return text.replace("\x00", "").strip()
     if text.startswith("'") and text[1:].startswith(FORMULA_START):
         text = text[1:]  # our own exports neutralise formulas with a leading apostrophe
-    if text.startswith(FORMULA_START) and not re.match(r"^-\d", text):
-        row.problem(key, gettext_noop("Text that starts like a spreadsheet formula is refused."))
+    # Text that looks like a formula (=…, +…, @…) is kept as the text it is, as the form keeps
+    # it: nothing here evaluates it, and every export neutralises it again.
     return text
 
 
-def _decimal(row: Row, key: str, value: Any) -> Decimal | None:
+def _decimal(row: Row, key: str, value: Any, factor: Decimal = Decimal(1)) -> Decimal | None:
+    """A number within the column's digits and places; ``factor`` converts the file's unit
+    (万元 -> yuan) before the places are counted, so 19.2345 万元 is 192,345.00 yuan."""
     if isinstance(value, bool):
         row.problem(key, gettext_noop("Not a number."))
         return None
     try:
-        number = Decimal(str(value).strip().replace(",", "").replace("，", ""))
+        number = Decimal(str(value).strip().replace(",", "").replace("，", "")) * factor
     except InvalidOperation:
         row.problem(key, gettext_noop("Not a number."))
         return None
@@ -65,7 +67,9 @@ def _decimal(row: Row, key: str, value: Any) -> Decimal | None:
         return None
     quantized = number.quantize(Decimal(1).scaleb(-places))
     if quantized != number:
-        row.problem(key, gettext_noop("At most %(places)s decimal places."), places=places)
+        # The places in the file's own unit: factors are powers of ten (1, 10,000).
+        stated = places + len(str(int(factor))) - 1
+        row.problem(key, gettext_noop("At most %(places)s decimal places."), places=stated)
         return None
     if len(quantized.as_tuple().digits) > digits:
         row.problem(key, gettext_noop("The number is too large."))
@@ -85,6 +89,9 @@ DATE_PATTERNS = [
     re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 ]
+# A ledger that keeps only the year (建成年份 2019, "2019年") or the month ("2019-06",
+# "2019年6月"): the first day of it, which is what the asset code and the funding era need.
+YEAR_MONTH = re.compile(r"^(\d{4})(?:年|\.0)?(?:[-/.年](\d{1,2})月?)?$")
 
 
 def _date(row: Row, key: str, value: Any) -> datetime.date | None:
@@ -93,6 +100,12 @@ def _date(row: Row, key: str, value: Any) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
+    short = YEAR_MONTH.match(text)
+    if short and 1900 <= int(short.group(1)) <= 2100:
+        try:
+            return datetime.date(int(short.group(1)), int(short.group(2) or 1), 1)
+        except ValueError:
+            pass
     for pattern in DATE_PATTERNS:
         match = pattern.match(text)
         if match:

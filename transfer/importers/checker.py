@@ -14,7 +14,9 @@ from registry.choices import (
     AssetStatus,
 )
 from registry.models import AdminArea, User
-from registry.scoping import can_edit
+from registry.models.areas import short_name
+from registry.plausibility import value_needs_confirmation
+from registry.scoping import can_edit, scope_prefix
 from registry.services.assets import TOWNSHIP_TOLERANCE, rule_problems
 from transfer.exporters import LABELS
 from transfer.importers.cells import _blank, _choice, _date, _decimal, _integer, _text
@@ -28,6 +30,8 @@ from transfer.importers.columns import (
     TEXT_LIMITS,
     YES,
 )
+from transfer.importers.duplicates import likely_duplicates, registered_before
+from transfer.importers.options import ImportOptions
 from transfer.importers.rows import Row, RowOutcome
 
 
@@ -45,13 +49,16 @@ class Checker:
     """Checks rows against the register's rules for one user; holds what every batch needs:
     the county's areas with their buffered township boundaries, and the codes seen so far."""
 
-    def __init__(self, actor: User) -> None:
+    def __init__(self, actor: User, options: ImportOptions | None = None) -> None:
         self.actor = actor
+        self.options = options or ImportOptions()
         self.today = timezone.localdate()
         self.areas: dict[str, AreaInfo] = {}
         self.by_names: dict[tuple[str, str], AreaInfo] = {}
         self.shapes: dict[int, Any] = {}
         self.seen_codes: set[str] = set()
+        self.seen_originals: set[str] = set()
+        self.before_id = registered_before()
         for area in AdminArea.objects.only(
             "id", "code", "county_code", "level", "name", "parent_id", "boundary"
         ).order_by("code"):
@@ -65,29 +72,46 @@ class Checker:
                 shapely.prepare(shape)
                 self.shapes[area.id] = shape
         by_id = {a.id: a for a in self.areas.values()}
+        # Villages by name, in full (向东村村民委员会) or as people write them (向东村), under
+        # their township, and alone when no other village of the county has that name.
+        self.by_village: dict[str, AreaInfo | None] = {}
+        scope = scope_prefix(actor) or ""
         for info in self.areas.values():
             if info.level == AreaLevel.TOWNSHIP:
                 self.by_names[(info.name, "")] = info
             elif info.level == AreaLevel.VILLAGE and info.township_id in by_id:
-                self.by_names[(by_id[info.township_id].name, info.name)] = info
+                township_name = by_id[info.township_id].name
+                for name in {info.name, short_name(info.name)}:
+                    self.by_names[(township_name, name)] = info
+                    if not info.code.startswith(scope):
+                        continue  # a village alone is looked for in the user's own area
+                    known = self.by_village.get(name, info)
+                    self.by_village[name] = info if known is info else None  # None: ambiguous
         self.by_id = by_id
 
-    def check(self, batch: list[Row], has_columns: set[str]) -> list[tuple[Row, RowOutcome, dict]]:
-        """(row, action, values) for each row; action is create, update, unchanged or error."""
-        codes = []
-        for row in batch:
-            code = str(row.cells.get("code") or "").strip()
-            if re.fullmatch(r"\d{16}", code):  # anything else is reported by _values
-                codes.append(code)
-        existing = {
-            a["code"]: a
-            for a in selectors.asset_scope(user=self.actor)
-            .filter(code__in=codes)
-            .values("id", "code", "area_code", "status", "version", "geom", *COMPARED)
-        }
-        out = []
-        for row in batch:
-            values = self._values(row, has_columns)
+    def check(
+        self, batch: list[Row], has_columns: set[str], missing: frozenset[str] = frozenset()
+    ) -> list[tuple[Row, RowOutcome, dict]]:
+        """(row, action, values) for each row; action is create, update, unchanged, error,
+        duplicate (a new row like a registered asset) or incomplete (a new row that lacks what
+        the whole file lacks: the ``missing`` columns, reported once for the file)."""
+        fixed = {k: v for k, v in self.options.fixed.items() if k not in has_columns}
+        present = has_columns | set(fixed)
+        stated = [self._values(row, present, fixed) for row in batch]
+        codes = [v["code"] for v in stated if re.fullmatch(r"\d{16}", v.get("code") or "")]
+        originals = [
+            v["original_code"] for v in stated if not v.get("code") and v.get("original_code")
+        ]
+        scope = selectors.asset_scope(user=self.actor)
+        fields = ("id", "code", "area_code", "status", "version", "geom", *COMPARED)
+        existing = {a["code"]: a for a in scope.filter(code__in=codes).values(*fields)}
+        by_original: dict[str, list[dict[str, Any]]] = {}
+        if originals:
+            for a in scope.filter(original_code__in=originals).order_by("code").values(*fields):
+                by_original.setdefault(a["original_code"], []).append(a)
+        out: list[tuple[Row, RowOutcome, dict]] = []
+        new_rows: list[tuple[int, dict[str, Any], Any]] = []
+        for row, values in zip(batch, stated, strict=True):
             code = values.pop("code", "")
             current = existing.get(code) if code else None
             if code:
@@ -103,15 +127,42 @@ class Checker:
                         ),
                         code=code,
                     )
+            elif values.get("original_code"):
+                # The county's own number: a ledger imported again finds its assets by it.
+                original = values["original_code"]
+                if original in self.seen_originals:
+                    row.problem(
+                        "original_code",
+                        gettext_noop("This original code appears twice in the file."),
+                    )
+                self.seen_originals.add(original)
+                matches = by_original.get(original, [])
+                if len(matches) == 1:
+                    current = matches[0]
+                elif len(matches) > 1:
+                    row.problem(
+                        "original_code",
+                        gettext_noop(
+                            "%(n)s assets in the register have this original code: give the"
+                            " asset code (资产编号) of the one this row is about."
+                        ),
+                        n=len(matches),
+                    )
             merged = dict(values)
+            incomplete = False
             if current is not None:
                 merged = {k: current[k] for k in COMPARED} | values
             else:
                 for key in REQUIRED_FOR_NEW:
-                    if merged.get(key) is None and not _has_problem(row, key):
+                    if key in missing:
+                        incomplete = True
+                    elif merged.get(key) is None and not _has_problem(row, key):
                         row.problem(key, gettext_noop("Required for a new asset."))
-                if merged.get("area_id") is None and not _has_problem(row, "area_code"):
-                    row.problem("area_code", gettext_noop("Required for a new asset."))
+                if merged.get("area_id") is None:
+                    if "area_code" in missing:
+                        incomplete = True
+                    elif not _has_problem(row, "area_code"):
+                        row.problem("area_code", gettext_noop("Required for a new asset."))
             same = current is not None and _same(current, merged, row.geom)
             # A position is checked when it is new or moves, or when the asset changes area.
             place = row.geom
@@ -127,33 +178,51 @@ class Checker:
             disposed = current is not None and current["status"] == AssetStatus.DISPOSED
             if disposed and not same and not row.problems:
                 row.problem("code", gettext_noop("A disposed asset cannot be changed."))
+            value = merged.get("original_value")
+            changed = current is None or value != current.get("original_value")
+            if changed and value_needs_confirmation(value):
+                row.unusual_value = value
             if row.problems:
                 out.append((row, RowOutcome.ERROR, merged))
+            elif incomplete:
+                out.append((row, RowOutcome.INCOMPLETE, merged))
             elif current is None:
+                new_rows.append((len(out), merged, row.geom))
                 out.append((row, RowOutcome.CREATE, merged))
             elif same:
                 out.append((row, RowOutcome.UNCHANGED, merged))
             else:
                 merged["id"], merged["code"] = current["id"], current["code"]
                 out.append((row, RowOutcome.UPDATE, merged))
+        for index, match in likely_duplicates(
+            self.actor, new_rows, before_id=self.before_id
+        ).items():
+            row, _action, merged = out[index]
+            row.duplicate_of = match
+            out[index] = (row, RowOutcome.DUPLICATE, merged)
         return out
 
-    def _values(self, row: Row, has_columns: set[str]) -> dict[str, Any]:
+    def _values(
+        self, row: Row, has_columns: set[str], fixed: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        coded = not _blank(row.cells.get("code"))
-        for key, raw in row.cells.items():
+        cells = {**fixed, **row.cells} if fixed else row.cells
+        # A row that names an asset (our code, or the county's own number) changes only what
+        # it states: an empty cell leaves that particular of the asset as it is.
+        coded = not _blank(cells.get("code")) or not _blank(cells.get("original_code"))
+        for key, raw in cells.items():
             if key in {"township", "village", "area_code", "lon", "lat", "x", "y"}:
                 continue
             if _blank(raw):
                 if coded:
-                    continue  # an empty cell leaves that particular of the asset as it is
+                    continue
                 if key in REQUIRED_FOR_NEW:
                     values[key] = None
                 elif key in INTEGERS:
                     values[key] = 0
                 elif key == "booked":
                     values[key] = False
-                elif key in ("address", "code"):
+                elif key in ("address", "code", "original_code"):
                     values[key] = ""
                 continue
             if key == "code":
@@ -162,6 +231,8 @@ class Checker:
                     row.problem(key, gettext_noop("An asset code has 16 digits."))
             elif key in LABELS:
                 values[key] = _choice(row, key, raw)
+            elif key == "original_value":
+                values[key] = _decimal(row, key, raw, self.options.value_factor)
             elif key in NUMBER_LIMITS:
                 values[key] = _decimal(row, key, raw)
             elif key in INTEGERS:
@@ -180,13 +251,13 @@ class Checker:
                         key, gettext_noop("At most %(n)s characters."), n=TEXT_LIMITS.get(key, 200)
                     )
                 values[key] = text
-        area = self._area(row, has_columns)
+        area = self._area(row, has_columns, cells)
         if area is not None:
             values["area_id"] = area.id
         return values
 
-    def _area(self, row: Row, has_columns: set[str]) -> AreaInfo | None:
-        code = str(row.cells.get("area_code") or "").strip()
+    def _area(self, row: Row, has_columns: set[str], cells: dict[str, Any]) -> AreaInfo | None:
+        code = str(cells.get("area_code") or "").strip()
         if code.endswith(".0"):
             code = code[:-2]
         if code:
@@ -199,8 +270,23 @@ class Checker:
                 )
                 return None
             return area
-        township = str(row.cells.get("township") or "").strip()
-        village = str(row.cells.get("village") or "").strip()
+        township = str(cells.get("township") or "").strip()
+        village = str(cells.get("village") or "").strip()
+        if not township and village:
+            if village not in self.by_village:
+                row.problem("village", gettext_noop("No area named %(name)s."), name=village)
+                return None
+            found = self.by_village[village]
+            if found is None:
+                row.problem(
+                    "village",
+                    gettext_noop(
+                        "Several villages are named %(name)s: give the township too (a column,"
+                        " or the area code)."
+                    ),
+                    name=village,
+                )
+            return found
         if not township:
             return None
         area = self.by_names.get((township, village))

@@ -9,12 +9,15 @@ import xlsxwriter
 from registry.models import User
 from transfer.exporters import neutralise
 from transfer.importers.columns import HEADERS
+from transfer.importers.options import ImportOptions
 from transfer.importers.rows import Row, RowOutcome
 from transfer.importers.run import _walk
 from transfer.importers.sources import Source
 
 
-def problems_workbook(path: Path, actor: User, *, gcj02: bool = False) -> io.BytesIO:
+def problems_workbook(
+    path: Path, actor: User, *, gcj02: bool = False, options: ImportOptions | None = None
+) -> io.BytesIO:
     """The rows of the file that have problems, each with its problems in a first column, as an
     Excel workbook: fix them in the original file and upload it again."""
     out = io.BytesIO()
@@ -49,7 +52,7 @@ def problems_workbook(path: Path, actor: User, *, gcj02: bool = False) -> io.Byt
                     sheet.write_string(state["line"], col, neutralise(str(value)))
             state["line"] += 1
 
-    _walk(path, actor, gcj02=gcj02, progress=None, each=each)
+    _walk(path, actor, options=options or ImportOptions(gcj02=gcj02), progress=None, each=each)
     book.close()
     out.seek(0)
     return out

@@ -15,6 +15,8 @@ class RowOutcome(StrEnum):
     UPDATE = "update"  # changes an asset the user may edit (by its code)
     UNCHANGED = "unchanged"  # names an asset and changes nothing
     ERROR = "error"  # has problems: the file is not imported
+    DUPLICATE = "duplicate"  # new, but like an asset registered: written only if kept
+    INCOMPLETE = "incomplete"  # new, lacking a column the whole file lacks (reported once)
 
 
 class ImportRefused(Exception):
@@ -37,6 +39,8 @@ class Row:
     cells: dict[str, Any]
     geom: Any = None  # shapely geometry in EPSG:4490, or None
     problems: list[Problem] = field(default_factory=list)
+    duplicate_of: Any = None  # the registered asset a new row looks like (duplicates.Match)
+    unusual_value: Any = None  # an original value to be confirmed (registry.plausibility)
 
     def problem(self, column: str, message: str, **params: Any) -> None:
         header = HEADERS.get(column, column)

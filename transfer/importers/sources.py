@@ -6,8 +6,8 @@ import csv
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from transfer.importers.columns import (
     TOTALS_LABELS,
     _norm,
 )
+from transfer.importers.options import ImportOptions
 from transfer.importers.rows import ImportRefused, Row
 
 # --- reading ------------------------------------------------------------------------------------
@@ -37,24 +38,59 @@ from transfer.importers.rows import ImportRefused, Row
 
 @dataclass
 class Source:
-    """An opened import file: its format, CRS and a reader of row batches."""
+    """An opened import file: its format, CRS and a reader of row batches. ``columns`` are the
+    file's own names of the columns read (in the order of ``headers``), ``header_row`` the
+    table's header row (0 for GIS layers)."""
 
     format: str
     headers: list[str]
     ignored: list[str]
     crs: coords.Detected | None
-    batches: Callable[[], Iterator[list[Row]]]
+    batches: Callable[[], Generator[list[Row], None, None]]
     has_geometry: bool
     total: int = 0  # rows the file holds, roughly (for progress bars)
     workdir: Path | None = None
+    columns: list[str] = field(default_factory=list)
+    header_row: int = 0
 
     def close(self) -> None:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -> Source:
-    """Open ``path`` whatever its name says: the format is recognised from its content."""
+def read_batches(source: Source) -> Iterator[list[Row]]:
+    """The source's batches; a file that breaks part-way (truncated, corrupt) is refused with
+    GDAL's or the reader's own reason instead of failing the job."""
+    batches = source.batches()
+    try:
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except ImportRefused:
+                raise
+            except Exception as exc:  # GDAL, Arrow, calamine and codecs raise many kinds
+                raise ImportRefused(
+                    gettext_noop("The file cannot be read to its end: %(reason)s"),
+                    reason=str(exc)[:300],
+                ) from exc
+            yield batch
+    finally:
+        batches.close()  # GDAL's reader is closed even when the caller stops early
+
+
+def open_source(
+    path: Path,
+    *,
+    gcj02: bool = False,
+    county_lon: float = 108.0,
+    options: ImportOptions | None = None,
+) -> Source:
+    """Open ``path`` whatever its name says: the format is recognised from its content.
+    ``options.columns`` decides which column holds what (by default our ledger's headers)."""
+    options = options or ImportOptions(gcj02=gcj02)
+    gcj02 = options.gcj02 or gcj02
     with path.open("rb") as handle:
         head = handle.read(16)
     if not head:
@@ -75,9 +111,9 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
                 gettext_noop("The file is damaged: it is not a readable zip.")
             ) from exc
         if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
-            return _open_xlsx(path, archive, gcj02=gcj02, county_lon=county_lon)
+            return _open_xlsx(path, archive, gcj02=gcj02, county_lon=county_lon, options=options)
         if any(n.lower().endswith(".shp") for n in names):
-            return _open_shapefiles(archive, gcj02=gcj02, county_lon=county_lon)
+            return _open_shapefiles(archive, gcj02=gcj02, county_lon=county_lon, options=options)
         raise ImportRefused(
             gettext_noop("The zip holds neither an Excel workbook nor a Shapefile (.shp).")
         )
@@ -86,7 +122,9 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
             untrusted.check_geopackage(path)
         except untrusted.Unsafe as exc:
             raise ImportRefused(exc.message, **exc.params) from exc
-        return _open_gis([(path, None, "")], "gpkg", gcj02=gcj02, county_lon=county_lon)
+        return _open_gis(
+            [(path, None, "")], "gpkg", gcj02=gcj02, county_lon=county_lon, options=options
+        )
     text_start = head.lstrip(b"\xef\xbb\xbf \r\n\t")
     if text_start.startswith((b"{", b"[")):
         # GDAL reads a copy rebuilt from the members we know, never the upload itself.
@@ -94,7 +132,9 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
         clean = workdir / "upload.geojson"
         try:
             untrusted.sanitise_geojson(path, clean)
-            source = _open_gis([(clean, None, "")], "geojson", gcj02=gcj02, county_lon=county_lon)
+            source = _open_gis(
+                [(clean, None, "")], "geojson", gcj02=gcj02, county_lon=county_lon, options=options
+            )
         except untrusted.Unsafe as exc:
             shutil.rmtree(workdir, ignore_errors=True)
             raise ImportRefused(exc.message, **exc.params) from exc
@@ -103,22 +143,72 @@ def open_source(path: Path, *, gcj02: bool = False, county_lon: float = 108.0) -
             raise
         source.workdir = workdir
         return source
-    return _open_csv(path, gcj02=gcj02, county_lon=county_lon)
+    return _open_csv(path, gcj02=gcj02, county_lon=county_lon, options=options)
 
 
-def _map_headers(raw: list[Any]) -> tuple[dict[int, str], list[str]]:
+def column_names(raw: list[Any]) -> list[str]:
+    """A name for each column of a header row, unique within it: its header text, "第N列" for
+    a column without one, and "名称 (2)" for a header met a second time. The mapping step
+    shows these names and remembers what each holds by them."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for index, header in enumerate(raw):
+        if isinstance(header, float) and header.is_integer():
+            header = int(header)
+        text = " ".join(str(header if header is not None else "").split())
+        if not text:
+            text = f"第{index + 1}列"
+        seen[text] = seen.get(text, 0) + 1
+        names.append(text if seen[text] == 1 else f"{text} ({seen[text]})")
+    return names
+
+
+def _map_headers(
+    raw: list[Any], options: ImportOptions | None = None
+) -> tuple[dict[int, str], list[str]]:
+    """Which ledger key each column index holds, and the columns not read. By our ledger's
+    headers (and their other names) unless ``options.columns`` says which holds what."""
     positions: dict[int, str] = {}
     ignored = []
-    for index, header in enumerate(raw):
-        text = str(header or "").strip()
-        if not text:
-            continue
-        key = HEADER_MAP.get(_norm(text))
-        if key is None or key in READ_ONLY or key in positions.values():
-            ignored.append(text)
+    columns = options.columns if options is not None else None
+    for index, (header, name) in enumerate(zip(raw, column_names(raw), strict=True)):
+        text = str(header if header is not None else "").strip()
+        if columns is None:
+            if not text:
+                continue
+            key = HEADER_MAP.get(_norm(text))
+            if key is None or key in READ_ONLY or key in positions.values():
+                ignored.append(text)
+            else:
+                positions[index] = key
+        elif options is not None and options.identity:
+            positions[index] = name
         else:
-            positions[index] = key
+            key = columns.get(name) or ""
+            if key and key not in positions.values():
+                positions[index] = key
+            elif text:
+                ignored.append(name)
     return positions, ignored
+
+
+def _pick_header_row(header_rows: list[tuple[int, list[Any]]]) -> int:
+    """The header row of a table a county made: the first of its first rows that names two of
+    our ledger's columns, else the row with the most text cells (a title row above it names
+    one, the data rows below hold numbers and codes)."""
+    for number, values in header_rows:
+        if len(_map_headers(values)[0]) >= 2:
+            return number
+    best, best_score = header_rows[0][0] if header_rows else 1, -1
+    for number, values in header_rows:
+        score = sum(
+            1
+            for v in values
+            if isinstance(v, str) and v.strip() and _float(v) is None and len(v.strip()) <= 40
+        )
+        if score > best_score:
+            best, best_score = number, score
+    return best
 
 
 def _require_headers(positions: dict[int, str], seen: list[Any]) -> None:
@@ -140,25 +230,36 @@ def _table_source(
     gcj02: bool,
     county_lon: float,
     total: int,
+    options: ImportOptions,
 ) -> Source:
-    """A Source over a table (Excel sheet or CSV): find the header row among the first rows,
-    then map cells to columns; coordinates come from lon/lat or X/Y columns."""
+    """A Source over a table (Excel sheet or CSV): find the header row among the first rows
+    (or take the one the mapping step chose), then map cells to columns; coordinates come from
+    lon/lat or X/Y columns."""
     chosen: tuple[int, dict[int, str], list[str]] | None = None
-    for number, values in header_rows:
-        positions, ignored = _map_headers(values)
-        if len(positions) >= 2:
-            chosen = (number, positions, ignored)
-            break
-    if chosen is None:
-        _require_headers({}, header_rows[0][1] if header_rows else [])
-        raise AssertionError  # _require_headers raised
+    if options.columns is None:
+        for number, values in header_rows:
+            positions, ignored = _map_headers(values)
+            if len(positions) >= 2:
+                chosen = (number, positions, ignored)
+                break
+        if chosen is None:
+            _require_headers({}, header_rows[0][1] if header_rows else [])
+            raise AssertionError  # _require_headers raised
+    else:
+        number = options.header_row or _pick_header_row(header_rows)
+        values = next((v for n, v in header_rows if n == number), [])
+        positions, ignored = _map_headers(values, options)
+        if not positions:
+            raise ImportRefused(gettext_noop("No column of the file is read into the register."))
+        chosen = (number, positions, ignored)
     header_number, positions, ignored = chosen
-    _require_headers(positions, [])
+    if options.columns is None:
+        _require_headers(positions, [])
     keys = set(positions.values())
     has_xy = {"lon", "lat"} <= keys or {"x", "y"} <= keys
     state: dict[str, Any] = {"crs": None}
 
-    def batches() -> Iterator[list[Row]]:
+    def batches() -> Generator[list[Row], None, None]:
         batch: list[Row] = []
         for number, values in rows():
             if number <= header_number:
@@ -182,7 +283,18 @@ def _table_source(
             yield batch
 
     headers = [HEADERS.get(k, k) for k in positions.values()]
-    return Source(fmt, headers, ignored, None, batches, has_xy, total=total)
+    names = column_names(next((v for n, v in header_rows if n == header_number), []))
+    return Source(
+        fmt,
+        headers,
+        ignored,
+        None,
+        batches,
+        has_xy,
+        total=total,
+        columns=[names[i] for i in positions],
+        header_row=header_number,
+    )
 
 
 def _table_points(batch: list[Row], state: dict[str, Any], gcj02: bool, county_lon: float) -> None:
@@ -224,7 +336,14 @@ def _table_points(batch: list[Row], state: dict[str, Any], gcj02: bool, county_l
         row.geom = point
 
 
-def _open_xlsx(path: Path, archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float) -> Source:
+def _open_xlsx(
+    path: Path,
+    archive: zipfile.ZipFile,
+    *,
+    gcj02: bool,
+    county_lon: float,
+    options: ImportOptions,
+) -> Source:
     limit = settings.IMPORT_MAX_ROWS
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > settings.IMPORT_MAX_BYTES * 20:  # a workbook compresses about 10:1
@@ -263,7 +382,7 @@ def _open_xlsx(path: Path, archive: zipfile.ZipFile, *, gcj02: bool, county_lon:
         for offset, values in enumerate(sheet.iter_rows()):
             yield first_row + offset + 1, [_excel_value(v) for v in values]
 
-    return _table_source("xlsx", head, rows, gcj02, county_lon, total)
+    return _table_source("xlsx", head, rows, gcj02, county_lon, total, options)
 
 
 def _count_rows(archive: zipfile.ZipFile, member: str) -> int:
@@ -285,7 +404,7 @@ def _excel_value(value: Any) -> Any:
     return value
 
 
-def _open_csv(path: Path, *, gcj02: bool, county_lon: float) -> Source:
+def _open_csv(path: Path, *, gcj02: bool, county_lon: float, options: ImportOptions) -> Source:
     with path.open("rb") as handle:
         sample = handle.read(1 << 20)
     if b"\x00" in sample:
@@ -342,10 +461,12 @@ def _open_csv(path: Path, *, gcj02: bool, county_lon: float) -> Source:
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
             lines += chunk.count(b"\n")
-    return _table_source("csv", head, rows, gcj02, county_lon, lines)
+    return _table_source("csv", head, rows, gcj02, county_lon, lines, options)
 
 
-def _open_shapefiles(archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float) -> Source:
+def _open_shapefiles(
+    archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float, options: ImportOptions
+) -> Source:
     total = sum(i.file_size for i in archive.infolist())
     if total > settings.IMPORT_MAX_BYTES * 4:
         raise ImportRefused(
@@ -388,7 +509,7 @@ def _open_shapefiles(archive: zipfile.ZipFile, *, gcj02: bool, county_lon: float
                 shutil.rmtree(workdir, ignore_errors=True)
                 raise ImportRefused(exc.message, **exc.params) from exc
     try:
-        source = _open_gis(layers, "shp", gcj02=gcj02, county_lon=county_lon)
+        source = _open_gis(layers, "shp", gcj02=gcj02, county_lon=county_lon, options=options)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
@@ -418,6 +539,7 @@ def _open_gis(
     *,
     gcj02: bool,
     county_lon: float,
+    options: ImportOptions,
 ) -> Source:
     """GeoPackage, GeoJSON or Shapefile layers through GDAL, read in Arrow batches."""
     opened: list[tuple[Path, str | None, str, dict[int, str], int]] = []
@@ -438,8 +560,9 @@ def _open_gis(
             )
         total += info["features"]
         fields = list(info["fields"])
-        positions, skipped = _map_headers(fields)
-        _require_headers(positions, fields)
+        positions, skipped = _map_headers(fields, options)
+        if options.columns is None:
+            _require_headers(positions, fields)
         ignored += skipped
         try:
             epsg = coords.epsg_of(info["crs"])
@@ -473,9 +596,9 @@ def _open_gis(
         raise ImportRefused(gettext_noop("GCJ-02 applies to longitude/latitude only."))
     multi = len(opened) > 1
 
-    def batches() -> Iterator[list[Row]]:
+    def batches() -> Generator[list[Row], None, None]:
         for path, layer, encoding, names, epsg in opened:
-            positions, _ = _map_headers(list(names.values()))
+            positions, _ = _map_headers(list(names.values()), options)
             number = 0
             with pyogrio.raw.open_arrow(
                 path, layer=layer, encoding=encoding or None, batch_size=BATCH, use_pyarrow=True
@@ -498,9 +621,15 @@ def _open_gis(
                         batch.append(Row(where, cells, geoms[i] if present[i] else None))
                     yield batch
 
-    headers = sorted({HEADERS.get(k, k) for *_, names, _e in opened for k in _map_headers(
-        list(names.values()))[0].values()})  # fmt: skip
-    return Source(fmt, headers, ignored, detected, batches, True, total=total)
+    read: dict[str, str] = {}  # column name -> key, over every layer
+    for *_, names, _e in opened:
+        fields = list(names.values())
+        for index, key in _map_headers(fields, options)[0].items():
+            read.setdefault(column_names(fields)[index], key)
+    if options.columns is not None and not read:
+        raise ImportRefused(gettext_noop("No column of the file is read into the register."))
+    headers = [HEADERS.get(k, k) for k in read.values()]
+    return Source(fmt, headers, ignored, detected, batches, True, total=total, columns=list(read))
 
 
 def _guess_layer_crs(path: Path, layer: str | None, encoding: str, county_lon: float) -> int:

@@ -27,6 +27,11 @@ from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
 from transfer import importers, jobs, services
 from transfer.exporters import LABELS
+from transfer.forms import MappingForm
+from transfer.importers.columns import HEADERS, REQUIRED_FOR_NEW
+from transfer.importers.mapping import FIXABLE, Layout, header_guess
+from transfer.importers.options import YUAN
+from transfer.importers.run import missing_columns
 from transfer.models import AssetImport
 
 ACCEPTED = ".xlsx,.csv,.zip,.gpkg,.geojson,.json"
@@ -107,18 +112,98 @@ def _status(item: AssetImport) -> dict[str, Any]:
     }
 
 
+def _detail_context(item: AssetImport) -> dict[str, Any]:
+    mapping = item.mapping or {}
+    columns = mapping.get("columns") or {}
+    return {
+        "item": item,
+        "outcome": item.outcome or {},
+        "status": _status(item),
+        "can_commit": jobs.can_commit(item),
+        "can_remap": bool(item.layout) and not item.busy and item.state != "committed",
+        "mapped": [(name, HEADERS.get(key, key)) for name, key in columns.items() if key],
+        "fixed": [
+            (HEADERS.get(key, key), _fixed_label(key, value))
+            for key, value in (mapping.get("fixed") or {}).items()
+        ],
+        "value_unit": mapping.get("value_unit") or YUAN,
+        "mapping_how": mapping.get("how", ""),
+    }
+
+
+def _fixed_label(key: str, value: Any) -> str:
+    if key in LABELS:
+        return str(LABELS[key].get(value, value))
+    if key == "area_code":
+        area = AdminArea.objects.filter(code=value).first()
+        return f"{area.name} {value}" if area else str(value)
+    return str(value)
+
+
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
+    if item.state == AssetImport.State.MAPPING:
+        return redirect("transfer:import_mapping", pk=item.pk)
+    return render(request, "transfer/import_detail.html", _detail_context(item))
+
+
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """The mapping step: the file's columns beside the register's particulars, guessed and
+    corrected, with values for the whole file and the money unit; saved for the next file of
+    the same layout."""
+    item = _own(request, pk)
+    if not item.layout or item.busy or item.state == AssetImport.State.COMMITTED:
+        return redirect("transfer:import_detail", pk=item.pk)
+    layout = Layout.from_dict(item.layout)
+    saved = item.mapping or {}
+    initial: dict[str, Any] = {}
+    if saved.get("columns"):
+        names = saved["columns"]
+        for index, column in enumerate(layout.columns):
+            initial[f"col_{index}"] = names.get(column.name, "")
+    elif saved.get("how") == "headers":  # our headers: what they were read as
+        for index, column in enumerate(layout.columns):
+            initial[f"col_{index}"] = header_guess(column.name) or ""
+    for key, value in (saved.get("fixed") or {}).items():
+        initial[f"fixed_{key}"] = value
+    if saved.get("value_unit"):
+        initial["value_unit"] = saved["value_unit"]
+    form = MappingForm(request.POST or None, layout=layout, user=item.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        jobs.remember_mapping(item, form.mapping())  # refused when busy: the page says why
+        return redirect("transfer:import_detail", pk=item.pk)
+    required = [*REQUIRED_FOR_NEW, "area_code"]
     return render(
         request,
-        "transfer/import_detail.html",
+        "transfer/import_mapping.html",
         {
             "item": item,
-            "outcome": item.outcome or {},
-            "status": _status(item),
-            "can_commit": jobs.can_commit(item),
+            "form": form,
+            "layout": layout,
+            "required": {key: HEADERS[key] for key in required},
+            "missing_now": [
+                HEADERS[k] for k in missing_columns(_present(form, layout)) if k in HEADERS
+            ],
         },
+        status=400 if form.is_bound else 200,
     )
+
+
+def _present(form: MappingForm, layout: Layout) -> set[str]:
+    """The particulars the form's current choices give (for the page's summary)."""
+    data = form.data if form.is_bound else None
+    present = set()
+    for index in range(len(layout.columns)):
+        name = f"col_{index}"
+        value = data.get(name) if data is not None else form[name].value()
+        if value:
+            present.add(str(value))
+    for key in FIXABLE:
+        name = f"fixed_{key}"
+        value = data.get(name) if data is not None else form[name].value()
+        if value:
+            present.add(key)
+    return present
 
 
 @require_GET
@@ -128,21 +213,28 @@ def import_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @require_POST
 def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import a checked file with the decisions taken on its preview: the likely duplicates to
+    register all the same, and the unusual values confirmed."""
     item = _own(request, pk)
-    if not jobs.request_commit(item):
+    listed = {d["row"] for d in (item.outcome or {}).get("duplicate_rows", [])}
+    keep = [row for row in request.POST.getlist("keep") if row in listed]
+    keep_all = request.POST.get("keep_all") == "1"
+    confirm = request.POST.get("confirm_values") == "1"
+    if not jobs.request_commit(
+        item, keep_duplicates=keep, keep_all_duplicates=keep_all, confirm_values=confirm
+    ):
         item.refresh_from_db()
-        return render(
-            request,
-            "transfer/import_detail.html",
-            {
-                "item": item,
-                "outcome": item.outcome or {},
-                "status": _status(item),
-                "can_commit": False,
-                "refused": _("This file cannot be imported in its present state."),
-            },
-            status=409,
-        )
+        context = _detail_context(item)
+        unusual = (item.outcome or {}).get("unusual", 0)
+        if jobs.can_commit(item) and unusual and not confirm:
+            context["refused"] = bilingual(
+                gettext_noop("Confirm the unusual values before importing (tick the box).")
+            )
+            context["keep"] = set(keep)
+            return render(request, "transfer/import_detail.html", context, status=400)
+        context["can_commit"] = False
+        context["refused"] = _("This file cannot be imported in its present state.")
+        return render(request, "transfer/import_detail.html", context, status=409)
     return redirect("transfer:import_detail", pk=item.pk)
 
 
@@ -151,7 +243,7 @@ def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
     try:
         data = importers.problems_workbook(
-            Path(item.file.path), item.user, gcj02=item.gcj02
+            Path(item.file.path), item.user, options=jobs.options_for(item)
         ).getvalue()
     except importers.ImportRefused as exc:
         return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")

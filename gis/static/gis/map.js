@@ -1,7 +1,13 @@
 /* The county map. Base: our own boundaries (works offline); an XYZ basemap if configured.
  * Assets come as vector tiles (clusters below zoom 14, features from 14), drawn by
  * Leaflet.VectorGrid; filters rewrite the tile URL. All data is scoped on the server.
- * django-leaflet creates the map and calls window.atlasMapInit(map). */
+ * django-leaflet creates the map and calls window.atlasMapInit(map).
+ * Popups close when the map zooms out, and whenever what they describe is no longer drawn (a
+ * cluster after any zoom, assets after a filter change, the township indicator when it is
+ * switched off). While a township indicator is shown, the assets are dimmed and let clicks
+ * through, so that a click anywhere in a township tells its value (the legend says so). On a
+ * narrow screen the search box, the indicator and the (collapsed) filters share one panel and
+ * the legend is collapsed. */
 (function () {
   "use strict";
 
@@ -33,6 +39,10 @@
   };
   var HIGHLIGHT = { weight: 3, color: "#b03a2e", fillOpacity: 0.65 };
   var VILLAGE_LABEL_ZOOM = 12;
+  var VILLAGE_OUTLINE_ZOOM = 12;
+  var VILLAGE_OUTLINE = { color: "#8d6e63", weight: 0.8, opacity: 0.8, dashArray: "3 3", fill: false };
+  // Phones and narrow windows: one panel on the left, collapsed filters and legend.
+  var NARROW = window.matchMedia("(max-width: 700px)");
   var CHOROPLETH = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
 
   function escapeHtml(text) {
@@ -63,14 +73,47 @@
     });
   }
 
+  /* Popups know what they describe (kind: area, township, cluster, asset), so that they can be
+   * closed when it is no longer drawn. */
+  function PopupKeeper(map) {
+    var keeper = this;
+    this.map = map;
+    this.current = null;
+    var zoomFrom = map.getZoom();
+    map.on("popupopen", function (e) { keeper.current = e.popup; });
+    map.on("popupclose", function (e) { if (keeper.current === e.popup) keeper.current = null; });
+    map.on("zoomstart", function () { zoomFrom = map.getZoom(); });
+    map.on("zoomend", function () {
+      var popup = keeper.current;
+      if (!popup) return;
+      // Zooming out leaves the place the popup described; a cluster is redrawn at every zoom.
+      if (map.getZoom() < zoomFrom || popup.options.atlasKind === "cluster") map.closePopup(popup);
+    });
+  }
+  PopupKeeper.prototype.open = function (kind, latlng, html, options) {
+    var popup = L.popup(L.extend({ atlasKind: kind }, options || {})).setLatLng(latlng).setContent(html);
+    popup.openOn(this.map);
+    return popup;
+  };
+  PopupKeeper.prototype.close = function (kinds) {
+    var popup = this.current;
+    if (popup && kinds.indexOf(popup.options.atlasKind) >= 0) this.map.closePopup(popup);
+  };
+
   // --- boundaries, villages, rivers -------------------------------------------------------------
-  function polygonLayer(data, level) {
+  /* County or townships; a click on a township (or its name) asks ``townshipPopup`` first,
+   * which tells the township's indicator value while one is shown. */
+  function polygonLayer(data, level, popups, townshipPopup) {
     return L.geoJSON(data, {
       style: function () { return LEVEL_STYLE[level]; },
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 6, color: "#8d6e63" }); },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(areaPopup(feature.properties));
+        if (level !== "township") layer.bindPopup(areaPopup(feature.properties), { atlasKind: "area" });
         if (level === "township") {
+          layer.on("click", function (e) {
+            var html = (townshipPopup && townshipPopup(feature.properties.code)) || areaPopup(feature.properties);
+            popups.open("township", e.latlng, html);
+          });
           layer.bindTooltip(escapeHtml(feature.properties.name), {
             permanent: true, direction: "center", interactive: true, className: "area-label township-label",
           });
@@ -92,7 +135,7 @@
         });
       },
       onEachFeature: function (feature, layer) {
-        layer.bindPopup(areaPopup(feature.properties));
+        layer.bindPopup(areaPopup(feature.properties), { atlasKind: "area" });
         layer.bindTooltip(escapeHtml(shortName(feature.properties.name)), {
           direction: "top", offset: [0, -4], className: "area-label village-label",
         });
@@ -156,9 +199,10 @@
     };
   }
 
-  function AssetLayerManager(map, layersControl) {
+  function AssetLayerManager(map, layersControl, popups) {
     this.map = map;
     this.control = layersControl;
+    this.popups = popups;
     this.filters = {};
     this.layer = null;
   }
@@ -171,7 +215,10 @@
   };
   AssetLayerManager.prototype.refresh = function () {
     var map = this.map;
+    var popups = this.popups;
     var wasOn = !this.layer || map.hasLayer(this.layer);
+    // What an open popup says about assets may not hold for the new filters.
+    popups.close(["cluster", "asset"]);
     if (this.layer) {
       this.control.removeLayer(this.layer);
       map.removeLayer(this.layer);
@@ -189,14 +236,14 @@
       if (e.originalEvent) e.latlng = map.mouseEventToLatLng(e.originalEvent);
       var props = e.layer.properties || {};
       if (props.n !== undefined) {
-        L.popup().setLatLng(e.latlng).setContent(escapeHtml(labels.cluster.replace("%(n)s", props.n))).openOn(map);
-        map.setView(e.latlng, Math.min(map.getZoom() + 2, config.tileLayers.assets.featureMinZoom));
+        showClusterPopup(map, popups, props, e.latlng);
         return;
       }
       var id = e.layer.featureId;
       if (id === null || id === undefined) return;
-      showAssetPopup(map, id, e.latlng);
+      showAssetPopup(popups, id, e.latlng);
     });
+    layer.on("remove", function () { popups.close(["cluster", "asset"]); });
     layer.once("tileload", function () {
       // Milliseconds from navigation to the first asset tile drawn (read by bench/tiles.py).
       if (!document.body.dataset.firstTilesAt) {
@@ -209,7 +256,23 @@
     document.body.dataset.assetTileUrl = this.url();
   };
 
-  function showAssetPopup(map, id, latlng, options) {
+  /* What a cluster holds, by class, and a button that zooms in on it (the popup closes with the
+   * zoom: the cluster is not drawn at the next zoom). */
+  function showClusterPopup(map, popups, props, latlng) {
+    var byClass = ["operating", "public", "household"].filter(function (c) { return props["n_" + c]; })
+      .map(function (c) {
+        return '<div><i class="dot" style="background:' + CLASS_COLOURS[c] + '"></i>' + labels[c] + " " + props["n_" + c] + "</div>";
+      }).join("");
+    var node = el("div", { "class": "cluster-popup" },
+      '<strong class="popup-cluster-count">' + escapeHtml(labels.cluster.replace("%(n)s", props.n)) + "</strong>" +
+      byClass + '<button type="button" class="zoom-in">' + escapeHtml(labels.zoomIn) + "</button>");
+    node.querySelector(".zoom-in").addEventListener("click", function () {
+      map.setView(latlng, Math.min(map.getZoom() + 2, config.tileLayers.assets.featureMinZoom));
+    });
+    popups.open("cluster", latlng, node);
+  }
+
+  function showAssetPopup(popups, id, latlng, options) {
     fetchJson(config.layers.assetPopup.replace("{id}", id)).then(function (a) {
       var html = '<div class="asset-popup"><strong class="popup-name">' + escapeHtml(a.name) + "</strong>" +
         '<div class="popup-code">' + escapeHtml(a.code) + "</div>" +
@@ -218,7 +281,7 @@
         (a.owner ? "<div>" + labels.owner + ": " + escapeHtml(a.owner) + "</div>" : "") +
         (a.maintainer ? "<div>" + labels.maintainer + ": " + escapeHtml(a.maintainer) + "</div>" : "") +
         '<a class="popup-link" href="' + encodeURI(a.url) + '">' + labels.details + " →</a></div>";
-      L.popup(options || {}).setLatLng(latlng).setContent(html).openOn(map);
+      popups.open("asset", latlng, html, options);
     });
   }
 
@@ -229,14 +292,15 @@
       "</select>";
   }
 
-  function addFilterPanel(map, assets) {
+  function addFilterPanel(map, assets, popups) {
     var panel = L.control({ position: "topleft" });
     panel.onAdd = function () {
-      var div = L.DomUtil.create("div", "map-panel");
+      var div = L.DomUtil.create("div", "map-panel main-panel");
       div.innerHTML =
         '<form class="map-search" role="search"><input type="search" name="q" placeholder="' + escapeHtml(labels.search) + '" aria-label="' + escapeHtml(labels.search) + '"></form>' +
         '<ul class="search-results" hidden></ul>' +
-        '<details class="map-filters" open><summary>' + labels.filters + "</summary>" +
+        '<div class="indicator-slot"></div>' +
+        '<details class="map-filters"' + (NARROW.matches ? "" : " open") + "><summary>" + labels.filters + "</summary>" +
         selectHtml("asset_class", labels.allClasses, config.choices.asset_class) +
         selectHtml("subtype", labels.allSubtypes, config.choices.subtype) +
         selectHtml("status", labels.allStatuses, config.choices.status) +
@@ -265,7 +329,7 @@
             li.querySelector("button").addEventListener("click", function () {
               var latlng = L.latLng(r.lat, r.lon);
               map.flyTo(latlng, Math.max(config.tileLayers.assets.featureMinZoom + 2, map.getZoom()), { duration: 0.8 });
-              showAssetPopup(map, r.id, latlng, { autoPan: false });
+              showAssetPopup(popups, r.id, latlng, { autoPan: false });
               results.hidden = true;
             });
             results.appendChild(li);
@@ -276,6 +340,7 @@
       return div;
     };
     panel.addTo(map);
+    return panel;
   }
 
   function addTools(map) {
@@ -322,9 +387,12 @@
   function addLegend(map, anySynthetic) {
     var legend = L.control({ position: "bottomright" });
     legend.onAdd = function () {
-      var div = L.DomUtil.create("div", "legend");
+      var div = L.DomUtil.create("details", "legend");
+      if (!NARROW.matches) div.open = true;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
       div.innerHTML =
-        "<strong>" + labels.legend + "</strong>" +
+        "<summary><strong>" + labels.legend + "</strong></summary>" +
         ["operating", "public", "household"].map(function (c) {
           return '<div><i class="dot" style="background:' + CLASS_COLOURS[c] + '"></i>' + labels[c] + "</div>";
         }).join("") +
@@ -332,6 +400,7 @@
         '<div><i class="swatch township"></i>' + labels.townships + "</div>" +
         '<div><i class="dot village"></i>' + labels.villagers + "</div>" +
         '<div><i class="dot community"></i>' + labels.residents + "</div>" +
+        '<div><i class="swatch village-outline"></i>' + labels.villageOutlines + "</div>" +
         '<div><i class="swatch river"></i>' + labels.waterways + "</div>" +
         '<div class="choropleth-legend" hidden></div>' +
         (anySynthetic ? '<div class="synthetic-note">' + labels.synthetic + "</div>" : "");
@@ -342,25 +411,63 @@
   }
 
   // --- township choropleth ----------------------------------------------------------------------
-  function addChoropleth(map, layersControl, legend) {
-    var group = L.layerGroup();
+  /* The indicator box (its own box at the top right; inside the main panel on a narrow screen),
+   * the choropleth layer and its legend. Returns ``popupFor(code)``: the township's value popup
+   * while an indicator is shown, else null. */
+  function addChoropleth(map, layersControl, legend, mainPanel, popups) {
+    var group = L.featureGroup();
     layersControl.addOverlay(group, labels.choropleth);
+    var byCode = {};
+    var title = "";
+    var indicatorBox = L.DomUtil.create("div", "indicator-panel");
+    indicatorBox.innerHTML = selectHtml("indicator", labels.noIndicator, config.choices.indicator);
+    var select = indicatorBox.querySelector("select");
+    select.addEventListener("change", function (e) { show(e.target.value); });
     var box = L.control({ position: "topright" });
     box.onAdd = function () {
-      var div = L.DomUtil.create("div", "map-panel indicator-panel");
-      div.innerHTML = selectHtml("indicator", labels.noIndicator, config.choices.indicator);
+      var div = L.DomUtil.create("div", "map-panel indicator-box");
       L.DomEvent.disableClickPropagation(div);
-      div.querySelector("select").addEventListener("change", function (e) { show(e.target.value); });
       return div;
     };
     box.addTo(map);
+    // One box on a wide screen, a row of the main panel on a narrow one (no overlap on phones).
+    function place() {
+      var slot = NARROW.matches ? mainPanel.getContainer().querySelector(".indicator-slot") : box.getContainer();
+      slot.appendChild(indicatorBox);
+      box.getContainer().hidden = NARROW.matches;
+    }
+    place();
+    if (NARROW.addEventListener) NARROW.addEventListener("change", place);
     var legendBox = legend.getContainer().querySelector(".choropleth-legend");
+
+    function popupFor(code) {
+      var p = byCode[code];
+      if (!p || !map.hasLayer(group)) return null;
+      return '<div class="area-popup indicator-popup"><strong class="popup-name">' + escapeHtml(p.name) + "</strong>" +
+        '<div>' + escapeHtml(title) + ': <strong class="popup-indicator-value">' +
+        escapeHtml(p.value === null ? "—" : p.value) + "</strong></div>" +
+        '<div class="popup-assets">' + escapeHtml(labels.assetsInAll.replace("%(n)s", p.assets)) + "</div>" +
+        '<a href="' + encodeURI(p.url) + '">' + labels.details + " →</a></div>";
+    }
+
+    function setOn(on) {
+      // Assets are dimmed and let clicks through to the townships while an indicator is shown.
+      L.DomUtil[on ? "addClass" : "removeClass"](map.getContainer(), "atlas-indicator-on");
+      legendBox.hidden = !on;
+      document.body.dataset.choropleth = on ? select.value : "";
+    }
+    group.on("add", function () { if (select.value) setOn(true); });
+    group.on("remove", function () { setOn(false); popups.close(["township"]); });
+    // Villages joining the map at a closer zoom must not cover the colours.
+    map.on("zoomend", function () { if (map.hasLayer(group)) group.bringToFront(); });
 
     function show(indicator) {
       group.clearLayers();
-      legendBox.hidden = true;
-      if (!indicator) { map.removeLayer(group); return; }
+      byCode = {};
+      popups.close(["township"]);
+      if (!indicator) { map.removeLayer(group); setOn(false); return; }
       fetchJson(config.layers.townships, { indicator: indicator }).then(function (data) {
+        if (select.value !== indicator) return;  // the user chose again meanwhile
         var values = data.features.map(function (f) { return f.properties.value; }).filter(function (v) { return v !== null; }).sort(function (a, b) { return a - b; });
         var breaks = [0.2, 0.4, 0.6, 0.8].map(function (q) { return values.length ? values[Math.floor(q * (values.length - 1))] : 0; });
         function colour(v) {
@@ -369,57 +476,91 @@
           while (i < breaks.length && v > breaks[i]) i++;
           return CHOROPLETH[i];
         }
+        title = config.choices.indicator.filter(function (c) { return c[0] === indicator; })[0][1];
+        data.features.forEach(function (f) { byCode[f.properties.code] = f.properties; });
         L.geoJSON(data, {
           style: function (f) { return { color: "#6d4c41", weight: 1, fillColor: colour(f.properties.value), fillOpacity: 0.75, className: "choropleth-area" }; },
           onEachFeature: function (f, layer) {
-            layer.bindPopup("<strong>" + escapeHtml(f.properties.name) + "</strong><br>" +
-              escapeHtml(f.properties.value === null ? "—" : f.properties.value) + "<br>" +
-              f.properties.assets + " " + labels.assetsCount);
+            layer.on("click", function (e) { popups.open("township", e.latlng, popupFor(f.properties.code)); });
           },
         }).addTo(group);
-        group.addTo(map);
-        var title = config.choices.indicator.filter(function (c) { return c[0] === indicator; })[0][1];
         legendBox.innerHTML = "<strong>" + escapeHtml(title) + "</strong>" + CHOROPLETH.map(function (c, i) {
           var lo = i === 0 ? (values[0] || 0) : breaks[i - 1];
           var hi = i < breaks.length ? breaks[i] : values[values.length - 1] || 0;
           return '<div><i class="swatch" style="background:' + c + '"></i>' + lo + " – " + hi + "</div>";
-        }).join("");
-        legendBox.hidden = false;
-        document.body.dataset.choropleth = indicator;
+        }).join("") + '<p class="indicator-hint">' + escapeHtml(labels.indicatorHint) + "</p>";
+        group.addTo(map);
+        group.bringToFront();
+        setOn(true);
       });
     }
+    return popupFor;
+  }
+
+  /* Village outlines (light dashed lines, no clicks) join the village layer from a close zoom
+   * on; fetched once, when first needed. */
+  function VillageOutlines(map, group) {
+    var outlines = null;
+    var loading = false;
+    this.update = function () {
+      var wanted = map.getZoom() >= VILLAGE_OUTLINE_ZOOM;
+      if (outlines) {
+        if (wanted && !group.hasLayer(outlines)) { group.addLayer(outlines); outlines.bringToBack(); }
+        if (!wanted && group.hasLayer(outlines)) group.removeLayer(outlines);
+        return;
+      }
+      if (!wanted || loading) return;
+      loading = true;
+      fetchJson(config.layers.areas, { level: "village", shape: "outline" }).then(function (data) {
+        outlines = L.geoJSON({
+          type: "FeatureCollection",
+          features: data.features.filter(function (f) { return f.geometry.type !== "Point"; }),
+        }, { interactive: false, style: function () { return VILLAGE_OUTLINE; } });
+        document.body.dataset.villageOutlines = String(outlines.getLayers().length);
+        if (map.getZoom() >= VILLAGE_OUTLINE_ZOOM) { group.addLayer(outlines); outlines.bringToBack(); }
+      });
+    };
   }
 
   window.atlasMapInit = function (map) {
     var status = document.getElementById("map-status");
-    var layersControl = L.control.layers(null, null, { collapsed: window.innerWidth < 700 }).addTo(map);
+    var layersControl = L.control.layers(null, null, { collapsed: NARROW.matches }).addTo(map);
     // Assets draw above the boundary fills, below popups and labels.
     map.createPane("assets").style.zIndex = 450;
-    var assets = new AssetLayerManager(map, layersControl);
+    var popups = new PopupKeeper(map);
+    var assets = new AssetLayerManager(map, layersControl, popups);
+    var choroplethPopup = null;
     Promise.all([
       fetchJson(config.layers.areas, { level: "county" }),
       fetchJson(config.layers.areas, { level: "township" }),
       fetchJson(config.layers.areas, { level: "village" }),
       fetchJson(config.layers.waterways),
     ]).then(function (results) {
-      var county = polygonLayer(results[0], "county");
-      var townships = polygonLayer(results[1], "township");
+      var county = polygonLayer(results[0], "county", popups);
+      var townships = polygonLayer(results[1], "township", popups, function (code) {
+        return choroplethPopup && choroplethPopup(code);
+      });
       var villages = villageLayer(results[2]);
+      var villageGroup = L.featureGroup([villages]);
+      var outlines = new VillageOutlines(map, villageGroup);
       var rivers = L.geoJSON(results[3], { style: { color: "#1e88e5", weight: 3, opacity: 0.6 }, interactive: false });
       [townships, rivers, county].forEach(function (layer) { layer.addTo(map); });
       layersControl.addOverlay(county, labels.county);
       layersControl.addOverlay(townships, labels.townships);
-      layersControl.addOverlay(villages, labels.villages);
+      layersControl.addOverlay(villageGroup, labels.villages);
       layersControl.addOverlay(rivers, labels.waterways);
       assets.refresh();
 
       var all = L.featureGroup([county, townships, villages]);
+      // A phone's screen is narrower than the county at any whole zoom: let it fill the width.
+      if (NARROW.matches) map.options.zoomSnap = 0.25;
       if (all.getLayers().length && all.getBounds().isValid()) {
         map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 14 });
       }
       // Villages join the map once it is close enough to read them.
       function villagesByZoom() {
-        if (map.getZoom() >= 11) villages.addTo(map); else map.removeLayer(villages);
+        if (map.getZoom() >= 11) villageGroup.addTo(map); else map.removeLayer(villageGroup);
+        outlines.update();
       }
       map.on("zoomend", villagesByZoom);
       villagesByZoom();
@@ -428,9 +569,9 @@
       });
       var legend = addLegend(map, anySynthetic);
       if (anySynthetic) map.attributionControl.addAttribution(labels.synthetic);
-      addFilterPanel(map, assets);
+      var mainPanel = addFilterPanel(map, assets, popups);
       addTools(map);
-      addChoropleth(map, layersControl, legend);
+      choroplethPopup = addChoropleth(map, layersControl, legend, mainPanel, popups);
 
       function toggleVillageLabels() {
         var show = map.getZoom() >= VILLAGE_LABEL_ZOOM;
@@ -444,8 +585,12 @@
       }
       map.on("zoomend", toggleVillageLabels);
       toggleVillageLabels();
-      map.on("zoomend", function () { declutterLabels([townships, villages]); });
-      declutterLabels([townships, villages]);
+      // After the frame: at zoomend an animated zoom's labels may not stand where they end up.
+      function declutter() {
+        window.requestAnimationFrame(function () { declutterLabels([townships, villages]); });
+      }
+      map.on("zoomend", declutter);
+      declutter();
       status.textContent = labels.loaded;
       status.classList.add("done");
       document.body.dataset.mapReady = "1";

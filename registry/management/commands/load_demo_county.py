@@ -2,7 +2,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from registry.demo import DEMO_PASSWORD, DemoDataError, load_demo_county
+from registry.demo import (
+    DEMO_PASSWORD,
+    DemoDataError,
+    fill_village_outlines,
+    load_demo_county,
+)
 from registry.demo_assets import generate_register
 from registry.models import AdminArea
 
@@ -28,6 +33,9 @@ class Command(BaseCommand):
         if AdminArea.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("The database already holds areas; demo county not loaded again.")
+                # A demo database from before villages had outlines gets them (once; cheap after).
+                if filled := fill_village_outlines():
+                    self.stdout.write(f"Gave {filled} demo villages their synthetic outlines.")
                 return
             raise CommandError("The database already holds areas. / 数据库中已有行政区划。")
         try:

@@ -3,7 +3,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from registry import selectors
 from registry.models import User
@@ -30,11 +29,7 @@ class Command(BaseCommand):
         filterset = selectors.asset_filterset(user=user, filters=params)
         if not filterset.is_valid():
             raise CommandError(f"Bad filters / 筛选条件有误: {filterset.errors.as_json()}")
-        meta = {
-            "time": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "user": f"{user.username} ({user.role}, manage.py export_assets)",
-            "filters": "&".join(options["filters"]),
-        }
+        meta = exporters.meta_for(user, params, filterset, via="manage.py export_assets")
         path = exporters.export(filterset.qs, options["format"], meta=meta)
         target = Path(options["output"])
         shutil.move(path, target)
