@@ -227,6 +227,8 @@ HOUSEHOLD_CASH_WARN_PERCENT = float(os.environ.get("HOUSEHOLD_CASH_WARN_PERCENT"
 # --- imports ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+# Cells of a worksheet's grid (last row x last column): the Excel reader holds the grid.
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "12000000"))
 # Uploads above this size go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

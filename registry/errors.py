@@ -5,6 +5,7 @@ language, so every message carries both: "中文 / English". Messages are marked
 ``gettext_noop`` so that makemessages collects them for the Chinese catalogue.
 """
 
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -162,3 +163,9 @@ def clean_stated(
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def visible(text: str) -> bool:
+    """Does ``text`` hold something a reader can see? Not only spaces, nor only invisible
+    format characters (zero-width spaces and joiners, BOM: Unicode category Cf)."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)

@@ -757,7 +757,8 @@ RULES: dict[str, Rule] = {
         role_first=True,
         samples=_owned_samples("imports"),
         body="xlsx",
-        get_ok=frozenset({200, 422}),
+        get_ok=frozenset({200, 404}),
+        note="the workbook the worker wrote as it checked the file; 404 when it found none",
     ),
 }
 

@@ -88,3 +88,10 @@ def test_load_benchmark_runs_at_a_tiny_size() -> None:
     assert written > 0, out
     assert re.search(r"^asset versions raised (\d+) times for \1 successful edits", out, re.M)
     assert "targets (" in out, out
+
+
+def test_pages_benchmark_runs_at_a_tiny_size() -> None:
+    out = run_bench("pages.py", "--rounds", "1")
+    for page in ("/todo/", "/areas/500101000000/", "/assets/", "/gis/imports/"):
+        assert re.search(rf"\s{re.escape(page)}\s+200\s+[\d.]+\s+[\d.]+\s+[\d.]+$", out, re.M), out
+    assert "targets: " in out, out

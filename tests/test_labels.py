@@ -217,3 +217,28 @@ def test_no_stored_code_reaches_an_export(client, history, auditor):
                 if leaked := leaks(text, codes):
                     found.setdefault(f"{name}:{sheet.title}", set()).update(leaked)
     assert not found, found
+
+
+def test_the_timeline_does_not_name_an_area_outside_the_readers_area(
+    client, county_manager, village_clerk
+):
+    """An asset moved into the clerk's village from another: the clerk reads where it came
+    from as outside their area, not that village's name (its page would be a 404 to them)."""
+    yuhe = village("500101151201")
+    asset = asset_services.asset_register(
+        actor=county_manager, data=asset_input(area=yuhe, name="迁来的蓄水池", geom=None)
+    )
+    asset_services.asset_update(
+        actor=county_manager,
+        asset=asset,
+        expected_version=asset.version,
+        data=asset_input(name="迁来的蓄水池", geom=None),
+    )
+    client.force_login(village_clerk)
+    page = client.get(reverse("registry:asset_detail", args=[asset.code])).content.decode()
+    timeline = visible_text(page.split('data-testid="timeline"')[1])
+    assert "（辖区外） → 向东村" in timeline, timeline
+    assert "玉合村" not in timeline
+    client.force_login(county_manager)
+    page = client.get(reverse("registry:asset_detail", args=[asset.code])).content.decode()
+    assert "玉合村" in visible_text(page.split('data-testid="timeline"')[1])

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -195,8 +197,8 @@ def read_import(pk: int) -> str:
         # A layout that needed a per-file value (the village, the date) asks for it again.
         ready = not missing_columns(given)
     AssetImport.objects.filter(pk=pk).update(
-        layout=layout.as_dict(),
-        mapping=mapping,
+        layout=storable(layout.as_dict()),
+        mapping=storable(mapping),
         state=AssetImport.State.CHECKING if ready else AssetImport.State.MAPPING,
     )
     if not ready:
@@ -285,11 +287,25 @@ def check_import(pk: int) -> str:
     def opened(total: int) -> None:  # the file's row count, for the progress bar
         AssetImport.objects.filter(pk=pk).update(rows_total=total)
 
+    folder = Path(tempfile.mkdtemp(prefix="atlas-problems-"))
+    workbook = folder / f"problems-{pk}.xlsx"
+    writer = importers.ProblemsWriter(str(workbook))
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
             outcome = importers.preview(
-                path, item.user, options=options_for(item), progress=_progress(pk), on_open=opened
+                path,
+                item.user,
+                options=options_for(item),
+                progress=_progress(pk),
+                on_open=opened,
+                each=writer,
             )
+        writer.close()
+        problems = ""
+        if outcome.errors:  # kept beside the upload, downloaded without checking again
+            with workbook.open("rb") as handle:
+                item.problems_file.save(workbook.name, File(handle), save=False)
+            problems = item.problems_file.name
     except importers.ImportRefused as exc:
         _finish(pk, AssetImport.State.REJECTED, message=str(exc))
         return "rejected"
@@ -297,7 +313,15 @@ def check_import(pk: int) -> str:
         log.exception("import %s: check failed", pk)
         _finish(pk, AssetImport.State.FAILED, message=_failure(exc))
         return "failed"
-    _finish(pk, AssetImport.State.CHECKED, outcome=outcome.as_dict(), rows_done=outcome.rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    _finish(
+        pk,
+        AssetImport.State.CHECKED,
+        outcome=outcome.as_dict(),
+        rows_done=outcome.rows,
+        problems_file=problems,
+    )
     return "checked"
 
 
@@ -328,6 +352,7 @@ def commit_import(pk: int) -> str:
                     " was imported."
                 )
             ),
+            problems_file="",  # the workbook of the check no longer tells these rows
         )
         return "rejected"
     except importers.ImportRefused as exc:
@@ -348,7 +373,21 @@ def commit_import(pk: int) -> str:
 
 
 def _finish(pk: int, state: str, **values: Any) -> None:
-    AssetImport.objects.filter(pk=pk).update(state=state, finished_at=timezone.now(), **values)
+    AssetImport.objects.filter(pk=pk).update(
+        state=state, finished_at=timezone.now(), **{k: storable(v) for k, v in values.items()}
+    )
+
+
+def storable(value: Any) -> Any:
+    """``value`` as PostgreSQL keeps it: text and JSON hold no NUL character, which a file's
+    cells may (an import whose outcome cannot be saved would stay "checking" for ever)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(v) for v in value]
+    return value
 
 
 def _failure(exc: Exception) -> str:

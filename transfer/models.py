@@ -45,6 +45,8 @@ class AssetImport(models.Model):
     # confirmed.
     layout = models.JSONField(_("columns of the file"), default=dict, blank=True)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # The rows with problems as an Excel workbook, written by the worker as it checks.
+    problems_file = models.FileField(upload_to="imports/%Y/%m/", max_length=300, blank=True)
     keep_duplicates = models.JSONField(default=list, blank=True)
     keep_all_duplicates = models.BooleanField(default=False)
     confirm_values = models.BooleanField(default=False)

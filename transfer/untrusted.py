@@ -214,9 +214,10 @@ def check_prj(text: str) -> None:
 
 
 def check_geopackage(path: Path) -> None:
-    """Refuse a GeoPackage that holds views (their SQL would run in our process when GDAL reads
-    the layer) or virtual tables other than GDAL's R*Tree index. Triggers are allowed: GDAL's
-    own spatial index uses them and a read fires none. Read with SQLite itself, schema only."""
+    """Refuse a GeoPackage that holds views or generated columns (their SQL would run in our
+    process when GDAL reads the layer) or virtual tables other than GDAL's R*Tree index.
+    Triggers are allowed: GDAL's own spatial index uses them and a read fires none. Read with
+    SQLite itself, schema only."""
     uri = f"file:{path}?mode=ro&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True)
@@ -246,6 +247,23 @@ def check_geopackage(path: Path) -> None:
                              name=name)  # fmt: skip
         if "gpkg_contents" not in kinds:
             raise Unsafe(gettext_noop("The file is not a GeoPackage (no gpkg_contents)."))
+        # A generated column's expression runs whenever a row is read: the file's own SQL in
+        # our worker (and a slow one holds it for as long as it likes).
+        for kind, name, _sql in rows:
+            if kind != "table" or str(name).lower().startswith("sqlite_"):
+                continue
+            quoted = '"' + str(name).replace('"', '""') + '"'
+            for column in connection.execute(f"PRAGMA table_xinfo({quoted})").fetchall():
+                if column[6] in (2, 3):  # hidden: 2 virtual, 3 stored generated column
+                    raise Unsafe(
+                        gettext_noop(
+                            "The GeoPackage computes the column %(column)s of %(name)s with SQL:"
+                            " only stored values are read. Save the layer again as plain"
+                            " columns."
+                        ),
+                        column=column[1],
+                        name=name,
+                    )
     except sqlite3.Error as exc:
         raise Unsafe(gettext_noop("The GeoPackage cannot be read: %(reason)s"),
                      reason=exc) from exc  # fmt: skip

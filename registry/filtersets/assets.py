@@ -1,6 +1,8 @@
 """The asset list's FilterSet (the list page, the map and its tiles, exports, jobs and commands)
 and the areas' search, with the search expressions they use."""
 
+import unicodedata
+
 import django_filters
 from django import forms
 from django.contrib.postgres.fields import ArrayField
@@ -152,8 +154,10 @@ class AssetFilterSet(ScopedFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # A county's own number from its old ledger (原资产编号) is found whole, by its index.
-        original = Q(original_code=value)
+        # A county's own number from its old ledger (原资产编号) is found whole, by its index,
+        # as typed or in the width and case its ledger most likely has (ＷＺＱ－００１, wzq-001).
+        plain = unicodedata.normalize("NFKC", value)
+        original = Q(original_code__in=sorted({value, plain, plain.upper(), plain.lower()}))
         if value.isdigit():
             return queryset.filter(code_prefix_q(value) | original)  # the code index's range
         return queryset.filter(text_q(value) | original)

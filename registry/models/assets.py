@@ -182,6 +182,9 @@ class Asset(models.Model):
                 name="asset_original_code",
                 condition=~Q(original_code=""),
             ),
+            # An import's likely duplicates are looked for by name first (then distance): the
+            # places around a village hold hundreds of assets, one name a handful.
+            models.Index(fields=["name"], name="asset_name"),
             # Registrations waiting for review (待办): few among many, found by area prefix.
             models.Index(
                 fields=["area_code"],

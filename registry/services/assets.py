@@ -27,6 +27,7 @@ from registry.errors import (
     clean_stated,
     denied,
     field_error,
+    visible,
 )
 from registry.models import (
     AdminArea,
@@ -348,7 +349,7 @@ def asset_return_registration(*, actor: User, asset: Asset, reason: str) -> Regi
         current,
         gettext_noop("Only a township or county approver can return registrations."),
     )
-    if not reason.strip():
+    if not visible(reason):
         raise field_error("reason", gettext_noop("Give the reason for returning it."))
     reason = clean_stated(RegistrationReturn, {"reason": reason.strip()})["reason"]
     if RegistrationReturn.objects.filter(asset=current, corrected_at__isnull=True).exists():

@@ -15,6 +15,7 @@ from registry.errors import (
     clean_stated,
     denied,
     field_error,
+    visible,
 )
 from registry.models import (
     Asset,
@@ -227,7 +228,7 @@ def distribution_plan_return(
         )
     if not plan_can_return(actor=actor, plan=current):
         raise denied(gettext_noop("Only the level that reviews the plan can send it back."))
-    if not reason.strip():
+    if not visible(reason):
         raise field_error("reason", gettext_noop("Give the reason for sending it back."))
     reason = clean_stated(PlanReturn, {"reason": reason.strip()})["reason"]
     returned = PlanReturn(

@@ -1,7 +1,6 @@
 """Naming who maintains an asset and logging what was done to it."""
 
 import datetime
-import math
 from decimal import Decimal
 
 from django.contrib.gis.geos import Point
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from registry.choices import (
+    AreaLevel,
     AssetStatus,
     AttachmentKind,
     InspectionResult,
@@ -68,6 +68,12 @@ def maintenance_assign(
     return duty
 
 
+# How far (degrees, about 3 km) a logged position may lie outside the asset's township, and
+# the worst GPS accuracy kept as one.
+LOG_TOLERANCE = 0.03
+MAX_ACCURACY_M = 100_000
+
+
 @service
 def maintenance_log_add(
     *,
@@ -103,9 +109,26 @@ def maintenance_log_add(
                 lon=lon,
                 lat=lat,
             )
-    if location_accuracy_m is not None and not 0 <= location_accuracy_m < math.inf:
+        # Where the inspection was made: at the asset, within its township (a GPS fix drifts,
+        # and a road leaves its village): a fix in another county is a slip, not a record.
+        area = current.area
+        township = area.parent if area.level == AreaLevel.VILLAGE and area.parent else area
+        near = township.boundary.buffer(LOG_TOLERANCE) if township.boundary else None
+        if near is not None and not near.covers(location):
+            raise field_error(
+                "location",
+                gettext_noop(
+                    "The position %(lon).6f, %(lat).6f lies far outside %(area)s, where the"
+                    " asset is: take the position there, or leave it empty."
+                ),
+                lon=lon,
+                lat=lat,
+                area=township.name,
+            )
+    if location_accuracy_m is not None and not 0 <= location_accuracy_m <= MAX_ACCURACY_M:
         raise field_error(
-            "location_accuracy_m", gettext_noop("The GPS accuracy is a distance of 0 m or more.")
+            "location_accuracy_m",
+            gettext_noop("The GPS accuracy is a distance from 0 m to 100 km."),
         )
     for photo in photos or []:
         attachment_check(photo)

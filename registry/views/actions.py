@@ -9,11 +9,12 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from registry import selectors
 from registry.choices import AllocationUse
+from registry.errors import bilingual
 from registry.forms import (
     DisposalCompleteForm,
     DisposalRequestForm,
@@ -29,7 +30,7 @@ from registry.forms import (
 from registry.models import DisposalRequest, DistributionPlan
 from registry.services import disposal, income, maintenance, notices, ownership
 from registry.views.base import AssetActionView, geojson
-from registry.views.pending import describe, forget, keep_uploads, kept_uploads
+from registry.views.pending import MAX_FILES, describe, forget, keep_uploads, kept_uploads
 
 
 class OwnershipConfirmView(AssetActionView):
@@ -147,9 +148,21 @@ class MaintenanceLogView(AssetActionView):
     def form_invalid(self, form: Any) -> HttpResponse:
         # Photos already kept stay kept; those chosen this time are kept if they would pass.
         actor, still = self.actor, self.kept_ids()
-        self.kept = describe(actor, still) + keep_uploads(
-            actor, self.request.FILES.getlist("photos"), still=still
+        kept, dropped = keep_uploads(
+            actor, self.asset, self.request.FILES.getlist("photos"), still=still
         )
+        self.kept = describe(actor, self.asset, still) + kept
+        if dropped:
+            messages.warning(
+                self.request,
+                bilingual(
+                    gettext_noop(
+                        "At most %(n)s photos are kept for a form: %(dropped)s were not kept."
+                    ),
+                    n=MAX_FILES,
+                    dropped=dropped,
+                ),
+            )
         return super().form_invalid(form)
 
     def perform(self, form: Any) -> None:
@@ -157,7 +170,7 @@ class MaintenanceLogView(AssetActionView):
         location = None
         if data.get("latitude") is not None:
             location = Point(data["longitude"], data["latitude"], srid=4490)
-        kept = kept_uploads(self.actor, self.kept_ids())
+        kept = kept_uploads(self.actor, self.asset, self.kept_ids())
         maintenance.maintenance_log_add(
             actor=self.actor,
             asset=self.asset,
@@ -170,8 +183,8 @@ class MaintenanceLogView(AssetActionView):
             location_accuracy_m=data.get("accuracy"),
             photos=[upload for _id, upload in kept] + data["photos"],
         )
-        actor, ids = self.actor, [kept_id for kept_id, _upload in kept]
-        transaction.on_commit(lambda: forget(actor, ids))
+        actor, asset = self.actor, self.asset
+        transaction.on_commit(lambda: forget(actor, asset))
 
 
 class IncomeRecordView(AssetActionView):

@@ -2,10 +2,10 @@
 an inspector on a phone does not take the photo again because a date was wrong.
 
 A browser cannot put a file back into a file input, so the files are kept on the server, in a
-folder of the user's own (MEDIA_ROOT/pending/<user>/<batch>/), and the page carries their
-names; the next submission of the same user takes them back. They are checked like any upload
-when they are finally stored. A user has one form's photos kept at a time (a new batch
-replaces the others), and folders older than a day are removed."""
+folder of the user and the asset (MEDIA_ROOT/pending/<user>/<asset>/<batch>/), and the page
+carries their names; the next submission of the same user on the same asset takes them back.
+They are checked like any upload when they are finally stored. Bounded: at most MAX_FILES
+photos per form, the forms of MAX_ASSETS assets per user, and nothing older than a day."""
 
 import json
 import re
@@ -19,33 +19,49 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 
-from registry.models import User
+from registry.models import Asset, User
 from registry.services.attachments import attachment_check
 
-KEPT_ID = re.compile(r"^[0-9a-f]{32}/[0-9]{1,2}$")
+KEPT_ID = re.compile(r"[0-9a-f]{32}/[0-9]{1,2}")
 MAX_AGE_SECONDS = 24 * 3600
 MAX_FILES = 10
+MAX_ASSETS = 3
 
 
-def _root(user: User) -> Path:
-    return Path(settings.MEDIA_ROOT) / "pending" / str(int(user.pk))
+def _root() -> Path:
+    return Path(settings.MEDIA_ROOT) / "pending"
+
+
+def _folder(user: User, asset: Asset) -> Path:
+    return _root() / str(int(user.pk)) / str(int(asset.pk))
+
+
+def _ids(ids: Sequence[str]) -> list[str]:
+    """The well-formed ids among those a page sent, once each, at most MAX_FILES."""
+    return [i for i in dict.fromkeys(ids) if KEPT_ID.fullmatch(i)][:MAX_FILES]
 
 
 def keep_uploads(
-    user: User, uploads: list[UploadedFile], *, still: Sequence[str] = ()
-) -> list[dict[str, str]]:
-    """Keep the uploads that would be accepted (size, real type); the refused ones are what
-    the form's error is about. Files kept before stay only if ``still`` names them (the page
-    carries them on); every other batch of the user goes. Returns [{"id", "name"}]."""
-    _sweep(user, keep={i.split("/")[0] for i in still if KEPT_ID.fullmatch(i)})
+    user: User, asset: Asset, uploads: list[UploadedFile], *, still: Sequence[str] = ()
+) -> tuple[list[dict[str, str]], int]:
+    """Keep the uploads that would be accepted (size, real type; the refused ones are what the
+    form's error is about), beside those still kept (``still``: the page carries them on), up to
+    MAX_FILES; every other kept file of this user and asset goes. Returns the newly kept
+    [{"id", "name"}] and how many uploads found no room."""
+    still = _ids(still)
+    _sweep(user, asset, keep={i.split("/")[0] for i in still})
+    room = MAX_FILES - len(kept_uploads(user, asset, still))
     kept: list[dict[str, str]] = []
     batch = secrets.token_hex(16)
-    for index, upload in enumerate(uploads[:MAX_FILES]):
+    folder = _folder(user, asset) / batch
+    accepted = []
+    for upload in uploads[: MAX_FILES * 2]:
         try:
             attachment_check(upload)
         except ValidationError:
             continue
-        folder = _root(user) / batch
+        accepted.append(upload)
+    for index, upload in enumerate(accepted[: max(room, 0)]):
         folder.mkdir(parents=True, exist_ok=True)
         upload.seek(0)
         with (folder / str(index)).open("wb") as out:
@@ -54,16 +70,15 @@ def keep_uploads(
         name = Path(upload.name or "photo").name[:100]
         (folder / f"{index}.json").write_text(json.dumps({"name": name}), "utf-8")
         kept.append({"id": f"{batch}/{index}", "name": name})
-    return kept
+    return kept, max(len(accepted) - max(room, 0), 0)
 
 
-def kept_uploads(user: User, ids: list[str]) -> list[tuple[str, UploadedFile]]:
-    """The kept files the user's page names, as uploads (id, file); unknown ids are ignored."""
+def kept_uploads(user: User, asset: Asset, ids: Sequence[str]) -> list[tuple[str, UploadedFile]]:
+    """The kept files the user's page names for this asset, as uploads (id, file); unknown or
+    malformed ids are ignored."""
     found: list[tuple[str, UploadedFile]] = []
-    for kept_id in dict.fromkeys(ids[:MAX_FILES]):
-        if not KEPT_ID.fullmatch(kept_id):
-            continue
-        path = _root(user) / kept_id
+    for kept_id in _ids(ids):
+        path = _folder(user, asset) / kept_id
         meta = path.with_name(path.name + ".json")
         if not path.is_file() or not meta.is_file():
             continue
@@ -72,24 +87,37 @@ def kept_uploads(user: User, ids: list[str]) -> list[tuple[str, UploadedFile]]:
     return found
 
 
-def describe(user: User, ids: list[str]) -> list[dict[str, str]]:
+def describe(user: User, asset: Asset, ids: Sequence[str]) -> list[dict[str, str]]:
     """The kept files as the page lists them again."""
-    return [{"id": i, "name": f.name or ""} for i, f in kept_uploads(user, ids)]
+    return [{"id": i, "name": f.name or ""} for i, f in kept_uploads(user, asset, ids)]
 
 
-def forget(user: User, ids: list[str]) -> None:
-    """Remove kept files once they are stored with their record."""
-    for kept_id in ids:
-        if KEPT_ID.fullmatch(kept_id):
-            shutil.rmtree(_root(user) / kept_id.split("/")[0], ignore_errors=True)
+def forget(user: User, asset: Asset) -> None:
+    """Remove the files kept for this user's form on this asset once its record is stored."""
+    shutil.rmtree(_folder(user, asset), ignore_errors=True)
 
 
-def _sweep(user: User, keep: set[str]) -> None:
-    """Remove the user's kept batches but those in ``keep`` (if less than a day old)."""
-    root = _root(user)
-    if not root.is_dir():
-        return
+def _sweep(user: User, asset: Asset, keep: set[str]) -> None:
+    """Remove this form's kept batches but those in ``keep``, the user's forms on other assets
+    beyond the newest MAX_ASSETS, and anyone's files older than a day."""
     limit = time.time() - MAX_AGE_SECONDS
-    for folder in root.iterdir():
-        if folder.name not in keep or folder.stat().st_mtime < limit:
-            shutil.rmtree(folder, ignore_errors=True)
+    folder = _folder(user, asset)
+    if folder.is_dir():
+        for batch in folder.iterdir():
+            if batch.name not in keep or batch.stat().st_mtime < limit:
+                shutil.rmtree(batch, ignore_errors=True)
+    mine = folder.parent
+    if mine.is_dir():
+        others = sorted(
+            (f for f in mine.iterdir() if f != folder),
+            key=lambda f: f.stat().st_mtime,
+            reverse=True,
+        )
+        for old in others[MAX_ASSETS - 1 :]:
+            shutil.rmtree(old, ignore_errors=True)
+    root = _root()
+    if root.is_dir():
+        for person in root.iterdir():
+            for form in person.iterdir() if person.is_dir() else []:
+                if form.stat().st_mtime < limit:
+                    shutil.rmtree(form, ignore_errors=True)

@@ -8,7 +8,7 @@ import zlib
 import pytest
 from playwright.sync_api import Browser, expect
 
-from registry.models import Asset
+from registry.models import Asset, MaintenanceLog
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -49,7 +49,7 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
     context = browser.new_context(
         viewport={"width": 1100, "height": 900},
         locale="zh-CN",
-        geolocation={"latitude": 30.9205, "longitude": 108.5912, "accuracy": 6},
+        geolocation={"latitude": 30.7262, "longitude": 108.6591, "accuracy": 6},
         permissions=["geolocation"],
     )
     page = context.new_page()
@@ -105,7 +105,7 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
     page.set_viewport_size({"width": 390, "height": 844})
     page.click("text=记录巡查或维修")
     page.click("#use-gps")
-    expect(page.locator("#id_latitude")).to_have_value("30.9205000")
+    expect(page.locator("#id_latitude")).to_have_value("30.7262000")
     page.check("input[name=result][value=needs_repair]")
     page.fill("#id_findings", "K1+200 处边沟堵塞")
     page.set_input_files(
@@ -113,7 +113,9 @@ def test_clerk_registers_maintains_inspects_township_approves_auditor_reads(
     )
     screenshot(page, "clerk_field_inspection_phone")
     page.click("form.stacked button.primary")
-    expect(page.get_by_test_id("log-gps")).to_have_text("30.92050, 108.59120")
+    expect(page.get_by_test_id("log-gps")).to_have_text("30.72620, 108.65910")
+    log = MaintenanceLog.objects.filter(asset__code=code).order_by("-id").first()
+    assert log is not None and log.location_accuracy_m == 6  # the phone's accuracy is kept
     expect(page.locator("img.thumb")).to_have_count(1)
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("管护记录")

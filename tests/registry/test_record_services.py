@@ -103,7 +103,7 @@ def test_inspection_with_gps_and_photo_and_damage_marks_the_asset(road, village_
     photo = SimpleUploadedFile("路面.jpg", JPEG, content_type="image/jpeg")
     log = maintenance_log_add(
         actor=village_clerk, asset=road, kind="inspection", performed_on=TODAY, result="damaged",
-        findings="塌方", location=Point(108.59, 30.92), location_accuracy_m=8, photos=[photo],
+        findings="塌方", location=Point(108.659, 30.726), location_accuracy_m=8, photos=[photo],
     )  # fmt: skip
     assert log.location.srid == 4490
     attachment = Attachment.objects.get(maintenance_log=log)
@@ -111,6 +111,26 @@ def test_inspection_with_gps_and_photo_and_damage_marks_the_asset(road, village_
     road.refresh_from_db()
     assert road.status == "damaged"
     assert asset_list(user=village_clerk).get(pk=road.pk).inspection_overdue is False
+
+
+def test_a_position_far_from_the_assets_township_is_refused_with_the_coordinate(
+    road, village_clerk
+):
+    """Issue 18: an inspection of a road in 龙驹镇 logged from Beijing is a slip."""
+    with pytest.raises(ValidationError) as caught:
+        maintenance_log_add(
+            actor=village_clerk, asset=road, kind="inspection", performed_on=TODAY,
+            result="normal", location=Point(116.4, 39.9),
+        )  # fmt: skip
+    message = caught.value.message_dict["location"][0]
+    assert "116.400000, 39.900000" in message and "龙驹镇" in message
+    with pytest.raises(ValidationError) as caught:
+        maintenance_log_add(
+            actor=village_clerk, asset=road, kind="inspection", performed_on=TODAY,
+            result="normal", location=Point(108.659, 30.726), location_accuracy_m=1e308,
+        )  # fmt: skip
+    assert "location_accuracy_m" in caught.value.message_dict
+    assert not MaintenanceLog.objects.filter(asset=road).exists()
 
 
 def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_logged(road, village_clerk):

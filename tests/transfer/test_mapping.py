@@ -497,3 +497,120 @@ def test_all_likely_duplicates_can_be_kept(tmp_path, county_manager):
         path, county_manager, options=dataclasses.replace(options, keep_all_duplicates=True)
     )
     assert (outcome.create, outcome.kept, outcome.skipped) == (3, 3, 0)
+
+
+# --- what the hostile probe found ----------------------------------------------------------------
+
+
+def test_a_workbook_with_one_cell_far_away_is_refused_before_the_reader_allocates_it(
+    tmp_path, county_manager
+):
+    """A 2 KB workbook with a cell at XFD1048576 made the Excel reader ask for 512 GB and
+    abort the worker; it is refused with a reason instead."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["资产名称", "资产类别"])
+    sheet.append(["向东村便道", "公益性"])
+    sheet["XFD1048576"] = "x"
+    path = tmp_path / "sparse.xlsx"
+    book.save(path)
+    with pytest.raises(importers.ImportRefused, match="XFD"):
+        inspect(path, county_manager)
+
+
+def test_a_file_with_thousands_of_columns_is_refused(tmp_path, county_manager):
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(5000)) + "\n" + "1," * 4999 + "1\n", "utf-8")
+    with pytest.raises(importers.ImportRefused, match="5,000"):
+        inspect(path, county_manager)
+
+
+def test_a_nul_in_a_cell_never_leaves_the_import_busy(
+    tmp_path, client, county_manager, django_capture_on_commit_callbacks
+):
+    import xlsxwriter
+
+    v = county_villages()[0]
+    path = tmp_path / "nul.xlsx"
+    book = xlsxwriter.Workbook(str(path))  # writes the NUL as Excel does: _x0000_
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["名称\x00", "类别", "子类", "区划代码", "原值", "数量", "单位", "日期"])
+    sheet.write_row(
+        1, 0, ["便道\x00一", "公益\x00性", "道路", v.code, 1000, 1, "公里", "2022-01-01"]
+    )
+    book.close()
+    client.force_login(county_manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        item = upload(client, path)
+    run_worker()
+    item.refresh_from_db()
+    assert item.state == "mapping"  # the columns were read and kept (NUL replaced)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("transfer:import_mapping", args=[item.pk]), mapping_post(item))
+    run_worker()
+    item.refresh_from_db()
+    assert not item.busy and item.state == "checked", item.state
+    assert item.outcome["errors"] == 1
+
+
+def test_a_geopackage_with_a_generated_column_is_refused(tmp_path, county_manager):
+    import sqlite3
+
+    path = gpkg_4545(tmp_path)
+    connection = sqlite3.connect(path)
+    connection.execute(
+        'ALTER TABLE "蓄水池" ADD COLUMN gen TEXT GENERATED ALWAYS AS (upper("名称")) VIRTUAL'
+    )
+    connection.commit()
+    connection.close()
+    with pytest.raises(importers.ImportRefused, match="SQL"):
+        inspect(path, county_manager)
+
+
+def test_excels_unicode_text_serial_dates_and_totals_rows_are_read(tmp_path, county_manager):
+    v = county_villages()[0]
+    lines = [
+        ["资产名称", "资产类别", "资产子类", "区划代码", "资产原值（元）", "数量", "单位",
+         "形成日期"],
+        ["向东村便桥", "公益性", "桥梁", v.code, "86000", "1", "座", "44927"],  # 2023-01-01
+        ["合计", "", "", "", "86000", "", "", ""],
+    ]  # fmt: skip
+    path = tmp_path / "unicode.txt"
+    path.write_text("\r\n".join("\t".join(line) for line in lines), "utf-16")
+    outcome = importers.commit(path, county_manager)
+    assert (outcome.rows, outcome.create, outcome.errors) == (1, 1, 0), outcome.problems
+    assert Asset.objects.get(name="向东村便桥").formed_on == datetime.date(2023, 1, 1)
+
+
+def test_the_original_code_is_found_in_any_width_and_case(client, tmp_path, county_manager):
+    path = gpkg_4545(tmp_path)
+    importers.commit(path, county_manager, options=options_from(inspect(path, county_manager)))
+    asset = Asset.objects.get(original_code="LJ-SL-1001")
+    client.force_login(county_manager)
+    for typed in ("lj-sl-1001", "ＬＪ－ＳＬ－１００１"):
+        page = client.get(reverse("registry:asset_list"), {"q": typed}).content.decode()
+        assert asset.code in page, typed
+
+
+def test_a_village_clerk_learns_nothing_of_areas_outside_their_village(tmp_path, village_clerk):
+    """Codes and names of other villages are answered as unknown, and a position is not
+    judged against another township (whose name it would tell)."""
+    other = "500101139201"  # a village of another township
+    headers = ["资产名称", "资产类别", "资产子类", "区划代码", "乡镇", "村", "资产原值（元）",
+               "数量", "单位", "形成日期", "经度", "纬度"]  # fmt: skip
+    own = village_clerk.area
+    rows = [
+        ["a", "公益性", "道路", other, "", "", 1000, 1, "公里", "2022-01-01",
+         own.point.x, own.point.y],
+        ["b", "公益性", "道路", "", "龙驹镇", "玉合村", 1000, 1, "公里", "2022-01-01", "", ""],
+        ["c", "公益性", "道路", "500101139299", "", "", 1000, 1, "公里", "2022-01-01", "", ""],
+    ]  # fmt: skip
+    outcome = importers.preview(workbook(tmp_path, headers, rows, "scope.xlsx"), village_clerk)
+    messages: dict[str, str] = {}
+    for problem in outcome.problems:
+        messages[problem.row] = messages.get(problem.row, "") + problem.message
+    assert "No township or village in your area has the code 500101139201" in messages["2"]
+    assert "No township or village in your area has the code 500101139299" in messages["4"]
+    assert "in your area" in messages["3"]
+    names = " ".join(p.message for p in outcome.problems)
+    assert "甘宁镇" not in names and "outside your area" not in names

@@ -28,7 +28,7 @@ from transfer.importers.columns import (
     REQUIRED_FOR_NEW,
     TEXT_LIMITS,
 )
-from transfer.importers.problems import problems_workbook
+from transfer.importers.problems import ProblemsWriter, problems_workbook
 from transfer.importers.rows import ImportRefused, Problem, Row, RowOutcome
 from transfer.importers.run import Outcome, Rejected, commit, preview
 from transfer.importers.sources import Source, open_source
@@ -45,6 +45,7 @@ __all__ = [
     "ImportRefused",
     "Outcome",
     "Problem",
+    "ProblemsWriter",
     "Rejected",
     "Row",
     "RowOutcome",

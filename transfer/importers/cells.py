@@ -100,6 +100,12 @@ def _date(row: Row, key: str, value: Any) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
+    numeric = not isinstance(value, str) or re.fullmatch(r"\d{5}(\.0+)?", text)
+    serial = _float(value) if numeric else None
+    if serial is not None and 40179 <= serial < 73051:
+        # An Excel date kept as its serial number (a cell formatted as a number, or a CSV of
+        # such a sheet): days since 1899-12-30, from 2010 to 2099.
+        return datetime.date(1899, 12, 30) + datetime.timedelta(days=int(serial))
     short = YEAR_MONTH.match(text)
     if short and 1900 <= int(short.group(1)) <= 2100:
         try:

@@ -75,7 +75,7 @@ class Checker:
         # Villages by name, in full (向东村村民委员会) or as people write them (向东村), under
         # their township, and alone when no other village of the county has that name.
         self.by_village: dict[str, AreaInfo | None] = {}
-        scope = scope_prefix(actor) or ""
+        scope = self.scope = scope_prefix(actor) or ""
         for info in self.areas.values():
             if info.level == AreaLevel.TOWNSHIP:
                 self.by_names[(info.name, "")] = info
@@ -262,10 +262,16 @@ class Checker:
             code = code[:-2]
         if code:
             area = self.areas.get(code) or self.areas.get(code.ljust(12, "0"))
-            if area is None or area.level == AreaLevel.COUNTY:
+            # An area outside the user's own is answered as one that does not exist: its
+            # existence, name or township are not ours to tell (its page is a 404 too).
+            if (
+                area is None
+                or area.level == AreaLevel.COUNTY
+                or not area.code.startswith(self.scope)
+            ):
                 row.problem(
                     "area_code",
-                    gettext_noop("No township or village has the code %(code)s."),
+                    gettext_noop("No township or village in your area has the code %(code)s."),
                     code=code,
                 )
                 return None
@@ -274,7 +280,9 @@ class Checker:
         village = str(cells.get("village") or "").strip()
         if not township and village:
             if village not in self.by_village:
-                row.problem("village", gettext_noop("No area named %(name)s."), name=village)
+                row.problem(
+                    "village", gettext_noop("No area named %(name)s in your area."), name=village
+                )
                 return None
             found = self.by_village[village]
             if found is None:
@@ -290,12 +298,13 @@ class Checker:
         if not township:
             return None
         area = self.by_names.get((township, village))
-        if area is None:
+        if area is None or not area.code.startswith(self.scope):
             row.problem(
                 "village" if village else "township",
-                gettext_noop("No area named %(name)s."),
+                gettext_noop("No area named %(name)s in your area."),
                 name=f"{township} {village}".strip(),
             )
+            return None
         return area
 
     def _rules(self, row: Row, merged: dict[str, Any], place: Any) -> None:
@@ -307,7 +316,7 @@ class Checker:
         for name, message, params in rule_problems(merged, self.today):
             if not _has_problem(row, name):
                 row.problem(name, message, **params)
-        if place is not None:
+        if place is not None and (area is None or can_edit(self.actor, area.code)):
             self._geometry(row, area, place)
 
     def _geometry(self, row: Row, area: AreaInfo | None, geom: Any) -> None:

@@ -11,6 +11,9 @@ from transfer.exporters import COLUMNS
 
 BATCH = 5000
 HEADER_SEARCH_ROWS = 10
+# A ledger of the register has some 30 columns; a file with more than this many is not one
+# (and its mapping page would be megabytes).
+MAX_COLUMNS = 300
 TOTALS_LABELS = {"合计", "总计", "total"}
 
 # Everything an import knows of its columns comes from the asset ledger's declaration

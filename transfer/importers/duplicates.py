@@ -47,9 +47,9 @@ def likely_duplicates(
     table = Asset._meta.db_table
     if placed:
         points = [shapely.get_coordinates(shapely.point_on_surface(g))[0] for _i, _v, g in placed]
-        # The GiST index of geom_3857 finds what lies near each point (50 m on the ground is
-        # 50 / cos(latitude) Web Mercator units); the exact distance is measured on the
-        # ellipsoid.
+        # Assets of the same name (the name index: few), then near each point (50 m on the
+        # ground is 50 / cos(latitude) Web Mercator units, a box test), the exact distance
+        # measured on the ellipsoid.
         sql = f"""
             WITH v AS (
                 SELECT i, name, ST_SetSRID(ST_MakePoint(x, y), 4490) AS g, y

@@ -27,6 +27,7 @@ from registry.choices import AreaLevel
 from registry.ledgers import ASSETS
 from registry.models import AdminArea, Asset, User
 from registry.models.areas import short_name
+from registry.scoping import scope_prefix
 from transfer.importers.cells import DATE_PATTERNS, YEAR_MONTH, _blank, _float
 from transfer.importers.columns import HEADER_MAP, READ_ONLY, REQUIRED_FOR_NEW, _norm
 from transfer.importers.options import IDENTITY, WAN, YUAN, ImportOptions
@@ -144,17 +145,17 @@ def _display(value: Any) -> str:
 
 @dataclass
 class AreaNames:
-    """The names of the townships and villages a user may import into, to recognise columns
-    that hold them."""
+    """The names of the townships and villages in a user's area, to recognise columns that hold
+    them."""
 
     townships: set[str]
     villages: set[str]
 
     @classmethod
     def for_user(cls, actor: User) -> "AreaNames":
-        prefix = actor.area.scope_prefix if actor.area is not None else ""
-        county = prefix[:6]
-        rows = AdminArea.objects.filter(code__startswith=county).values_list("level", "name")
+        # Only names the user may see: a guess must not tell them what lies outside their area.
+        prefix = scope_prefix(actor) or ""
+        rows = AdminArea.objects.filter(code__startswith=prefix).values_list("level", "name")
         townships = {n for level, n in rows if level == AreaLevel.TOWNSHIP}
         villages = {n for level, n in rows if level == AreaLevel.VILLAGE}
         villages |= {short_name(n) for n in villages}

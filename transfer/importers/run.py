@@ -167,10 +167,12 @@ def preview(
     options: ImportOptions | None = None,
     progress: Progress | None = None,
     on_open: Progress | None = None,
+    each: Each | None = None,
 ) -> Outcome:
-    """Read and check the whole file without writing anything."""
+    """Read and check the whole file without writing anything; ``each`` sees every checked
+    batch (the problems workbook is written so, in the same pass)."""
     options = options or ImportOptions(gcj02=gcj02)
-    return _walk(path, actor, options=options, progress=progress, on_open=on_open)
+    return _walk(path, actor, options=options, progress=progress, on_open=on_open, each=each)
 
 
 class Rejected(Exception):

@@ -3,6 +3,7 @@ GeoPackage and GeoJSON (GDAL through pyogrio), after the untrusted-file checks."
 
 import codecs
 import csv
+import re
 import shutil
 import tempfile
 import zipfile
@@ -26,6 +27,7 @@ from transfer.importers.columns import (
     HEADER_MAP,
     HEADER_SEARCH_ROWS,
     HEADERS,
+    MAX_COLUMNS,
     READ_ONLY,
     TOTALS_LABELS,
     _norm,
@@ -155,7 +157,8 @@ def column_names(raw: list[Any]) -> list[str]:
     for index, header in enumerate(raw):
         if isinstance(header, float) and header.is_integer():
             header = int(header)
-        text = " ".join(str(header if header is not None else "").split())
+        text = " ".join(str(header if header is not None else "").split())[:100]
+        text = text.replace("\x00", "\ufffd")  # a name PostgreSQL can keep (the mapping)
         if not text:
             text = f"第{index + 1}列"
         seen[text] = seen.get(text, 0) + 1
@@ -168,6 +171,16 @@ def _map_headers(
 ) -> tuple[dict[int, str], list[str]]:
     """Which ledger key each column index holds, and the columns not read. By our ledger's
     headers (and their other names) unless ``options.columns`` says which holds what."""
+    named = sum(1 for header in raw if str(header if header is not None else "").strip())
+    if named > MAX_COLUMNS:
+        raise ImportRefused(
+            gettext_noop(
+                "The file has %(n)s columns; a ledger has at most %(limit)s. Delete the columns"
+                " you do not need and upload it again."
+            ),
+            n=f"{named:,}",
+            limit=MAX_COLUMNS,
+        )
     positions: dict[int, str] = {}
     ignored = []
     columns = options.columns if options is not None else None
@@ -271,8 +284,11 @@ def _table_source(
             if all(v is None or str(v).strip() == "" for v in cells.values()):
                 continue
             code = str(cells.get("code") or "").strip().lower()
-            if code in TOTALS_LABELS and not str(cells.get("name") or "").strip():
+            name = str(cells.get("name") or "").strip().lower()
+            if code in TOTALS_LABELS and not name:
                 continue
+            if name in TOTALS_LABELS and not code and _blank(cells.get("original_code")):
+                continue  # a totals row with 合计 in the name column
             batch.append(Row(str(number), cells))
             if len(batch) >= BATCH:
                 _table_points(batch, state, gcj02, county_lon)
@@ -356,11 +372,24 @@ def _open_xlsx(
         name = info.filename
         if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
             continue
-        total = max(total, _count_rows(archive, name))
+        counted, last_row, last_column = _sheet_extent(archive, name)
+        total = max(total, counted)
         if total > limit + HEADER_SEARCH_ROWS:
             raise ImportRefused(
                 gettext_noop("The workbook has more than %(limit)s rows: split it."),
                 limit=f"{limit:,}",
+            )
+        # The reader holds a sheet as a grid from A1 to its last cell: one cell far away
+        # (XFD1048576) would ask for hundreds of gigabytes and abort the worker.
+        if last_row * last_column > settings.IMPORT_MAX_CELLS or last_column > MAX_COLUMNS:
+            raise ImportRefused(
+                gettext_noop(
+                    "A sheet of the workbook reaches row %(rows)s and column %(columns)s (a cell"
+                    " far from the table): delete the unused rows and columns in Excel, or save"
+                    " the sheet as CSV, and upload it again."
+                ),
+                rows=f"{last_row:,}",
+                columns=_column_letters(last_column),
             )
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -385,17 +414,52 @@ def _open_xlsx(
     return _table_source("xlsx", head, rows, gcj02, county_lon, total, options)
 
 
-def _count_rows(archive: zipfile.ZipFile, member: str) -> int:
-    count = 0
+ROW_TAG = re.compile(rb"<row[ >]")
+CELL_REF = re.compile(
+    rb'<(?:c|dimension)\b[^>]*?\br(?:ef)?="(?:[A-Z]+[0-9]+:)?([A-Z]{1,3})([0-9]{1,7})"'
+)
+ROW_REF = re.compile(rb'<row\b[^>]*?\br="([0-9]{1,7})"')
+
+
+def _sheet_extent(archive: zipfile.ZipFile, member: str) -> tuple[int, int, int]:
+    """A worksheet's row count, and its last row and column as the cells (and the declared
+    dimension) name them, read from the XML in chunks without unpacking it whole."""
+    count = last_row = last_column = 0
     tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(1 << 20):
             data = tail + chunk
-            count += data.count(b"<row ") + data.count(b"<row>")
-            tail = data[-5:]
-            count -= tail.count(b"<row ") + tail.count(b"<row>")
-        count += tail.count(b"<row ") + tail.count(b"<row>")
-    return count
+            # The last tag may be cut by the chunk's end: it is read with the next chunk (text
+            # holds no "<": XML escapes it).
+            cut = data.rfind(b"<")
+            cut = cut if cut >= 0 else len(data)
+            body, tail = data[:cut], data[cut:]
+            count += len(ROW_TAG.findall(body))
+            for letters, number in CELL_REF.findall(body):
+                last_column = max(last_column, _column_number(letters))
+                last_row = max(last_row, int(number))
+            for number in ROW_REF.findall(body):
+                last_row = max(last_row, int(number))
+        count += len(ROW_TAG.findall(tail))
+        for letters, number in CELL_REF.findall(tail):
+            last_column = max(last_column, _column_number(letters))
+            last_row = max(last_row, int(number))
+    return count, max(last_row, count), last_column
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
 
 
 def _excel_value(value: Any) -> Any:
@@ -407,6 +471,8 @@ def _excel_value(value: Any) -> Any:
 def _open_csv(path: Path, *, gcj02: bool, county_lon: float, options: ImportOptions) -> Source:
     with path.open("rb") as handle:
         sample = handle.read(1 << 20)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _open_utf16(path, gcj02=gcj02, county_lon=county_lon, options=options)
     if b"\x00" in sample:
         raise ImportRefused(
             gettext_noop(
@@ -462,6 +528,32 @@ def _open_csv(path: Path, *, gcj02: bool, county_lon: float, options: ImportOpti
         while chunk := handle.read(1 << 20):
             lines += chunk.count(b"\n")
     return _table_source("csv", head, rows, gcj02, county_lon, lines, options)
+
+
+def _open_utf16(path: Path, *, gcj02: bool, county_lon: float, options: ImportOptions) -> Source:
+    """Excel's "Unicode text" (UTF-16 with its byte-order mark, tab-separated): the same table
+    as a CSV, read through a UTF-8 copy."""
+    workdir = Path(tempfile.mkdtemp(prefix="atlas-import-"))
+    copy = workdir / "unicode.csv"
+    try:
+        with (
+            path.open(encoding="utf-16", newline="") as src,
+            copy.open("w", encoding="utf-8", newline="") as dst,
+        ):
+            writer = csv.writer(dst)
+            for line in csv.reader(src, delimiter="\t"):
+                writer.writerow(line)
+        source = _open_csv(copy, gcj02=gcj02, county_lon=county_lon, options=options)
+    except UnicodeError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise ImportRefused(
+            gettext_noop("The text is neither UTF-8 nor GBK: save the CSV as UTF-8.")
+        ) from exc
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    source.workdir = workdir
+    return source
 
 
 def _open_shapefiles(

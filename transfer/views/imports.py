@@ -13,6 +13,7 @@ from urllib.parse import quote
 import xlsxwriter
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -170,7 +171,16 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         initial["value_unit"] = saved["value_unit"]
     form = MappingForm(request.POST or None, layout=layout, user=item.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        jobs.remember_mapping(item, form.mapping())  # refused when busy: the page says why
+        if not jobs.remember_mapping(item, form.mapping()):
+            messages.error(
+                request,
+                bilingual(
+                    gettext_noop(
+                        "The file is being checked or imported now: change its columns when it"
+                        " is done."
+                    )
+                ),
+            )
         return redirect("transfer:import_detail", pk=item.pk)
     required = [*REQUIRED_FOR_NEW, "area_code"]
     return render(
@@ -239,21 +249,20 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def import_problems(request: HttpRequest, pk: int) -> HttpResponse:
+def import_problems(request: HttpRequest, pk: int) -> FileResponse:
+    """The rows with problems as Excel: written by the worker when it checked the file."""
     item = _own(request, pk)
+    if not item.problems_file:
+        raise Http404
     try:
-        data = importers.problems_workbook(
-            Path(item.file.path), item.user, options=jobs.options_for(item)
-        ).getvalue()
-    except importers.ImportRefused as exc:
-        return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
-    except FileNotFoundError as exc:  # the upload is gone from the media folder
+        handle = item.problems_file.open("rb")
+    except FileNotFoundError as exc:  # the file is gone from the media folder
         raise Http404 from exc
-    response = HttpResponse(
-        data,
+    stem = Path(item.original_name).stem[:60] or "import"
+    response = FileResponse(
+        handle,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    stem = Path(item.original_name).stem[:60] or "import"
     response["Content-Disposition"] = (
         f"attachment; filename=\"problems-{item.pk}.xlsx\"; filename*=UTF-8''{quote(stem)}"
         f"-problems.xlsx"
