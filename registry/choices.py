@@ -282,3 +282,112 @@ class AttachmentKind(models.TextChoices):
     SCAN = "scan", _("Scanned document")
     CONTRACT = "contract", _("Contract")
     MINUTES = "minutes", _("Meeting minutes")
+
+
+# --- the project libraries (一库一单) ------------------------------------------------------------
+
+
+class NeedCategory(models.TextChoices):
+    """What a village's construction need is about (乡村建设任务, DOMAIN.md 4.3)."""
+
+    RURAL_ROAD = "rural_road", _("Rural road")
+    VILLAGE_ROAD = "village_road", _("Road inside the village")
+    WATER = "water", _("Water supply and drainage")
+    POWER = "power", _("Reliable power supply")
+    GAS = "gas", _("Gas supply")
+    LOGISTICS = "logistics", _("Delivery and logistics")
+    TELECOM = "telecom", _("Communication network")
+    SANITATION = "sanitation", _("Waste, sewage and toilets")
+    VILLAGE_LOOK = "village_look", _("Village appearance")
+    CARE = "care", _("Childcare, elderly care and health")
+    INDUSTRY = "industry", _("Industry")
+    OTHER = "other", _("Other")
+
+
+class MeetingKind(models.TextChoices):
+    """The village meeting that decides its needs."""
+
+    COMMITTEES = "committees", _("Meeting of the two village committees")
+    REPRESENTATIVES = "representatives", _("Villagers' representatives assembly")
+    ASSEMBLY = "assembly", _("Villagers' assembly")
+
+
+class NeedStatus(models.TextChoices):
+    """A construction need: decided by the village, posted, sent to the township, reviewed."""
+
+    DRAFT = "draft", _("Being drafted")
+    POSTED = "posted", _("Posted in the village")
+    SUBMITTED = "submitted", _("Sent to the township")
+    ACCEPTED = "accepted", _("Accepted by the township")
+    MERGED = "merged", _("Merged into a project")
+    REJECTED = "rejected", _("Not accepted")
+
+
+class ProjectCategory(models.TextChoices):
+    """Library categories (国乡振发〔2021〕3号, DOMAIN.md 4.1)."""
+
+    INDUSTRY = "industry", _("Industry development")
+    EMPLOYMENT = "employment", _("Employment")
+    CONSTRUCTION = "construction", _("Rural construction")
+    RELOCATION = "relocation", _("Follow-up support for relocation")
+    GUARANTEES = "guarantees", _("Consolidating the three guarantees")
+    OTHER = "other", _("Other")
+
+
+class ProjectNature(models.TextChoices):
+    NEW = "new", _("New construction")
+    EXPANSION = "expansion", _("Reconstruction or expansion")
+
+
+class ProjectStatus(models.TextChoices):
+    """A project's life: 申报 -> 乡审核 -> 县论证 -> 县审定入库 -> 年度计划 -> 实施 -> 完工 ->
+    验收 -> 资产移交 -> 绩效评价 -> 归档; or 未通过 (refused at review) and 出库 (withdrawn)."""
+
+    PROPOSED = "proposed", _("Proposed")
+    TOWNSHIP_REVIEWED = "township_reviewed", _("Reviewed by the township")
+    APPRAISED = "appraised", _("Appraised by the county")
+    IN_LIBRARY = "in_library", _("In the library")
+    PLANNED = "planned", _("In the year's plan")
+    IN_PROGRESS = "in_progress", _("Being built")
+    COMPLETED = "completed", _("Completed")
+    ACCEPTED = "accepted", _("Accepted")
+    HANDED_OVER = "handed_over", _("Assets handed over")
+    EVALUATED = "evaluated", _("Performance evaluated")
+    ARCHIVED = "archived", _("Archived")
+    REJECTED = "rejected", _("Not approved")
+    WITHDRAWN = "withdrawn", _("Withdrawn from the library")
+
+
+class ProjectStepKind(models.TextChoices):
+    """What a recorded step of a project did."""
+
+    PROPOSE = "propose", _("Proposed")
+    TOWNSHIP_REVIEW = "township_review", _("Township review")
+    COUNTY_APPRAISE = "county_appraise", _("County appraisal")
+    APPROVE = "approve", _("Approved into the library")
+    PLAN = "plan", _("Put in the year's plan")
+    START = "start", _("Tendered and started")
+    COMPLETE = "complete", _("Completed")
+    ACCEPT = "accept", _("Accepted")
+    HAND_OVER = "hand_over", _("Assets handed over")
+    EVALUATE = "evaluate", _("Performance evaluated")
+    ARCHIVE = "archive", _("Archived")
+    REJECT = "reject", _("Not approved")
+    ADJUST = "adjust", _("Adjusted")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    CARRY_OVER = "carry_over", _("Carried over to the next year")
+
+
+class TargetKind(models.TextChoices):
+    """Performance targets (绩效目标)."""
+
+    OUTPUT = "output", _("Output")
+    BENEFIT = "benefit", _("Benefit")
+    SATISFACTION = "satisfaction", _("Satisfaction")
+
+
+class FundUseKind(models.TextChoices):
+    """A use of bridging funds: on the positive list (支出方向) or the negative list (不得用于)."""
+
+    POSITIVE = "positive", _("Allowed direction")
+    NEGATIVE = "negative", _("Not allowed")

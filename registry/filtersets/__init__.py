@@ -10,6 +10,7 @@ from registry.filtersets.assets import (
     text_q,
 )
 from registry.filtersets.base import ScopedFilterSet, area_filter
+from registry.filtersets.projects import NeedFilterSet, ProjectFilterSet, TaskListFilterSet
 from registry.filtersets.records import (
     DisposalRequestFilterSet,
     DistributionPlanFilterSet,
@@ -27,9 +28,12 @@ __all__ = [
     "DistributionPlanFilterSet",
     "IncomeRecordFilterSet",
     "MaintenanceLogFilterSet",
+    "NeedFilterSet",
     "OwnershipRecordFilterSet",
+    "ProjectFilterSet",
     "RecordFilterSet",
     "ScopedFilterSet",
+    "TaskListFilterSet",
     "area_filter",
     "code_prefix_q",
     "piece_share",

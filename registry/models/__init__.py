@@ -9,6 +9,16 @@ from registry.models.maintenance import MaintenanceDuty, MaintenanceLog
 from registry.models.notices import PublicNotice
 from registry.models.ownership import Handover, OperationContract, OwnershipRecord, OwnershipShare
 from registry.models.parties import Party
+from registry.models.projects import (
+    ConstructionNeed,
+    FundUse,
+    PerformanceTarget,
+    Project,
+    ProjectFile,
+    ProjectFunding,
+    ProjectStep,
+    TaskListItem,
+)
 from registry.models.reviews import PlanReturn, RegistrationReturn
 from registry.models.submissions import FormSubmission
 from registry.models.users import User
@@ -18,6 +28,7 @@ __all__ = [
     "Asset",
     "AssetFunding",
     "Attachment",
+    "ConstructionNeed",
     "DisposalApproval",
     "DisposalRequest",
     "DisposalTier",
@@ -25,6 +36,7 @@ __all__ = [
     "DistributionPlan",
     "FormSubmission",
     "FundSource",
+    "FundUse",
     "Handover",
     "IncomeRecord",
     "MaintenanceDuty",
@@ -33,9 +45,15 @@ __all__ = [
     "OwnershipRecord",
     "OwnershipShare",
     "Party",
+    "PerformanceTarget",
     "PlanReturn",
+    "Project",
+    "ProjectFile",
+    "ProjectFunding",
+    "ProjectStep",
     "PublicNotice",
     "RegistrationReturn",
+    "TaskListItem",
     "User",
     "Waterway",
 ]

@@ -33,6 +33,10 @@ class FundSource(models.Model):
     name = models.CharField(_("name"), max_length=100)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # Bridging funds (衔接资金) are bound by the positive and negative lists (FundUse); the
+    # central ones count towards the share going to industry.
+    bridging = models.BooleanField(_("bridging funds"), default=False)
+    central = models.BooleanField(_("from the central budget"), default=False)
 
     class Meta:
         verbose_name = _("fund source")
@@ -145,6 +149,16 @@ class Asset(models.Model):
     )
     synthetic = models.BooleanField(_("demo data"), default=False)
     note = models.TextField(_("note"), blank=True)
+    # The project that formed the asset (以资金为主线、以项目为载体) and the asset's share of
+    # its actual investment (per cent), set when the project hands its works over.
+    source_project = models.ForeignKey(
+        "registry.Project", verbose_name=_("formed by project"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="formed_assets",
+    )  # fmt: skip
+    source_share = models.DecimalField(
+        _("share of the project's investment (%)"), max_digits=7, decimal_places=4, null=True,
+        blank=True,
+    )  # fmt: skip
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -226,9 +226,16 @@ def _save_funding(asset: Asset, funding: dict[str, Decimal]) -> None:
 
 
 @service
-def asset_register(*, actor: User, data: AssetInput) -> Asset:
+def asset_register(
+    *,
+    actor: User,
+    data: AssetInput,
+    source_project: Any = None,
+    source_share: Decimal | None = None,
+) -> Asset:
     """Register a new asset. A village user's registration waits for township review
-    (status draft); a township or county user's is registered at once."""
+    (status draft); a township or county user's is registered at once. An asset a project's
+    handover forms names the project and its share of the project's actual investment."""
     values, funding = _stated(data)
     area = _validate(actor, values)
     status = initial_status(actor)
@@ -241,6 +248,8 @@ def asset_register(*, actor: User, data: AssetInput) -> Asset:
         area_code=area.code,
         county_code=area.county_code,
         status=status,
+        source_project=source_project,
+        source_share=source_share,
     )
     clean_bilingual(asset)
     asset.save()

@@ -745,3 +745,19 @@ def todo_items(
         done = request.township_done and request.required_level == ApprovalLevel.COUNTY
         request.pending_level = ApprovalLevel.COUNTY if done else ApprovalLevel.TOWNSHIP
     return items
+
+
+# The project libraries' reads live in their own module; re-exported as the package's names.
+from registry.selectors.projects import (  # noqa: E402, F401
+    PLANNED_OR_LATER,
+    asset_trace,
+    industry_share,
+    need_filterset,
+    need_list,
+    project_detail,
+    project_filterset,
+    project_get,
+    project_list,
+    project_scope,
+    projects_led_in,
+)
