@@ -140,6 +140,34 @@ def prepare_database(url: str, assets: int, rebuild: bool = False) -> None:
     print(f"database {name}: {Asset.objects.count():,} assets", flush=True)
 
 
+def prepare_projects(url: str, projects: int) -> None:
+    """Make sure the benchmark database of ``url`` (prepared by ``prepare_database``) holds at
+    least ``projects`` synthetic projects of the libraries in every stage, with their funding,
+    targets and steps (the demo generator's benchmark mode, loaded with COPY); kept for the
+    next runs. After a load the map's project cells are recounted and the tile cache's version
+    raised (their triggers were off)."""
+    setup_django(url)
+    from django.db import connection
+
+    from gis.tiles.projects import rebuild_project_cells
+    from registry.demo_projects import bulk_load_projects
+    from registry.models import Project
+
+    have = Project.objects.filter(synthetic=True).count()
+    if have < projects:
+        print(f"loading {projects - have:,} synthetic projects with COPY ...", flush=True)
+        started = time.perf_counter()
+        bulk_load_projects(projects=projects - have, seed=20261207 + have)
+        rebuild_project_cells()  # the map's project cells: their triggers were off
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE atlas_gis_tileversion SET version = version + 1")
+            for table in ("registry_project", "registry_projectfunding", "registry_projectstep",
+                          "registry_performancetarget"):  # fmt: skip
+                cursor.execute(f"ANALYZE {table}")
+        print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"database {database_name(url)}: {Project.objects.count():,} projects", flush=True)
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) by nearest rank; 0 for no values."""
     if not values:

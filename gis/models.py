@@ -36,6 +36,39 @@ class AssetCell(models.Model):
         return f"z{self.z} ({self.cx}, {self.cy}) {self.area_code} {self.asset_class}: {self.n}"
 
 
+class ProjectCell(models.Model):
+    """Projects counted per map-grid cell, per zoom level 0-13, per county, stage, library
+    year and category: the cells of AssetCell, for the project layer (gis.tiles.projects).
+
+    They answer a county-wide view (a county user's, a superuser's) with the map's project
+    filters. A township or village user sees the projects touching their area, which one
+    count per cell cannot tell apart; their few projects are aggregated on the fly.
+    """
+
+    z = models.SmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    county_code = models.CharField(max_length=6)
+    status = models.CharField(max_length=18)
+    year = models.SmallIntegerField()
+    category = models.CharField(max_length=16)
+    n = models.IntegerField()
+    sx = models.FloatField()
+    sy = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["z", "cx", "cy", "county_code", "status", "year", "category"],
+                name="projectcell_key",
+            )
+        ]
+        indexes = [models.Index(fields=["z", "cx", "cy"], name="projectcell_zxy")]
+
+    def __str__(self) -> str:
+        return f"z{self.z} ({self.cx}, {self.cy}) {self.county_code} {self.status}: {self.n}"
+
+
 class TileVersion(models.Model):
     """A counter raised when the asset table is emptied or rebuilt in bulk: every cached tile
     is keyed by it (and by its regions' versions, TileRegion)."""

@@ -11,5 +11,7 @@ urlpatterns = [
     path("gis/tiles/<str:layer>/<int:z>/<int:x>/<int:y>.mvt", views.tile, name="tile"),
     path("gis/assets/<int:pk>.json", views.asset_popup, name="asset_popup"),
     path("gis/assets/search.json", views.asset_search, name="asset_search"),
+    path("gis/projects/<int:pk>.json", views.project_popup, name="project_popup"),
+    path("gis/needs.geojson", views.need_features, name="needs_geojson"),
     path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
 ]

@@ -18,7 +18,7 @@ from django.http import (
     HttpResponseNotModified,
     JsonResponse,
 )
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -26,10 +26,19 @@ from django.views.generic import TemplateView
 
 from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
+from gis.tiles.projects import STAGE_GROUPS, stage_group
 from registry import selectors
-from registry.choices import AreaLevel, AssetClass, AssetStatus, AssetSubtype
+from registry.choices import (
+    AreaLevel,
+    AssetClass,
+    AssetStatus,
+    AssetSubtype,
+    NeedCategory,
+    ProjectCategory,
+    ProjectStatus,
+)
 from registry.filtersets import AdminAreaFilterSet
-from registry.models import AdminArea
+from registry.models import AdminArea, ConstructionNeed
 from registry.scoping import scope_prefix
 
 INDICATORS = {
@@ -44,6 +53,8 @@ class MapView(TemplateView):
     """The county map: boundaries, villages and rivers of the user's area."""
 
     template_name = "gis/map.html"
+    # Overlays that ``?layers=`` may switch on when the page opens (off otherwise).
+    OPTIONAL_LAYERS = ("projects", "needs")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -64,8 +75,23 @@ class MapView(TemplateView):
                 "assetPopup": reverse("gis:asset_popup", args=[0]).replace("0.json", "{id}.json"),
                 "assetSearch": reverse("gis:asset_search"),
                 "townships": reverse("gis:township_indicators"),
+                "projectPopup": reverse("gis:project_popup", args=[0]).replace(
+                    "0.json", "{id}.json"
+                ),
+                "needs": reverse("gis:needs_geojson"),
             },
             "tileLayers": tile_layers,
+            # The project and need layers are off unless the address asks for them (the
+            # library's "on the map" link): the asset register is what the map opens on.
+            "initialLayers": [
+                name
+                for name in self.request.GET.get("layers", "").split(",")
+                if name in self.OPTIONAL_LAYERS
+            ],
+            "projectStages": [
+                {"key": key, "label": str(label), "statuses": list(statuses)}
+                for key, (label, statuses) in STAGE_GROUPS.items()
+            ],
             "basemap": settings.BASEMAP_URL or None,
             "basemapAttribution": settings.BASEMAP_ATTRIBUTION,
             "choices": {
@@ -73,6 +99,16 @@ class MapView(TemplateView):
                 "status": AssetStatus.choices,
                 "subtype": AssetSubtype.choices,
                 "indicator": [(k, str(v)) for k, v in INDICATORS.items()],
+                "project_status": ProjectStatus.choices,
+                "project_category": ProjectCategory.choices,
+                "project_year": [
+                    (year, str(year))
+                    for year in selectors.project_scope(user=self.request.user)
+                    .order_by("-year")
+                    .values_list("year", flat=True)
+                    .distinct()
+                ],
+                "need_category": NeedCategory.choices,
             },
             "labels": {
                 "county": _("County outline"),
@@ -112,6 +148,24 @@ class MapView(TemplateView):
                     "assets are dimmed and cannot be clicked. Choose “No indicator” to click "
                     "assets again."
                 ),
+                "projects": _("Projects"),
+                "needs": _("Village construction needs"),
+                "projectFilters": _("Project filters"),
+                "allStages": _("All stages"),
+                "stageGroups": _("Stage groups"),
+                "stages": _("Stages"),
+                "allYears": _("All library years"),
+                "allCategories": _("All project categories"),
+                "stage": _("Stage"),
+                "libraryYear": _("Library year"),
+                "leadArea": _("Led from"),
+                "planned": _("Planned investment"),
+                "tenThousandYuan": _("%(amount)s (10,000 yuan)"),
+                "openProject": _("Open project"),
+                "projectCluster": _("%(n)s projects here; zoom in to see them."),
+                "village": _("Village"),
+                "years": _("Years"),
+                "mergedInto": _("Merged into project"),
                 "operating": AssetClass.OPERATING.label,
                 "public": AssetClass.PUBLIC.label,
                 "household": AssetClass.HOUSEHOLD.label,
@@ -321,3 +375,61 @@ def township_indicators(request: HttpRequest) -> HttpResponseBase:
         }
 
     return geojson_response(feature_collection(qs, properties))
+
+
+def project_page_url(code: str) -> str | None:
+    """The address of a project's page, or None while the library pages are not installed."""
+    try:
+        return reverse("registry:project_detail", kwargs={"code": code})
+    except NoReverseMatch:
+        return None
+
+
+@require_GET
+def project_popup(request: HttpRequest, pk: int) -> JsonResponse:
+    """What a click on a project of the map shows; 404 outside the user's area."""
+    project: Any = selectors.project_list(user=request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    area = project.area
+    township = area.parent if area.level == AreaLevel.VILLAGE else None
+    planned = project.planned_total or 0
+    return JsonResponse(
+        {
+            "code": project.code,
+            "name": project.name,
+            "status": project.get_status_display(),
+            "stage": stage_group(project.status),
+            "year": project.year,
+            "category": project.get_category_display(),
+            "area": " ".join(a.short_name for a in (township, area) if a is not None),
+            # Counties plan in 万元: two decimals of 10,000 yuan.
+            "planned": f"{planned / 10000:,.2f}",
+            "url": project_page_url(project.code),
+        }
+    )
+
+
+@require_GET
+def need_features(request: HttpRequest) -> HttpResponseBase:
+    """The villages' construction needs that have a place, as GeoJSON (a village states a few
+    each: hundreds in a county), filtered like the need list."""
+    filterset = selectors.need_filterset(user=request.user, filters=request.GET)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    qs = with_geojson(filterset.qs.filter(geom__isnull=False).order_by("id"), "geom")
+
+    def properties(need: ConstructionNeed) -> dict[str, Any]:
+        project = need.project
+        return {
+            "title": need.title,
+            "category": need.category,
+            "category_label": need.get_category_display(),
+            "status": need.get_status_display(),
+            "village": need.area.short_name,
+            "years": f"{need.horizon_from}–{need.horizon_to}",
+            "project": project.name if project else None,
+            "project_url": project_page_url(project.code) if project else None,
+        }
+
+    return geojson_response(feature_collection(qs.iterator(chunk_size=500), properties))

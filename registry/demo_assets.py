@@ -41,6 +41,7 @@ from registry.choices import (
     PartyKind,
     PlanStatus,
 )
+from registry.demo_projects import generate_projects
 from registry.models import (
     AdminArea,
     Asset,
@@ -104,6 +105,7 @@ GIVEN = "国华建明秀兰军平德福志强玉英春梅文华海燕成忠"
 class RegisterSummary:
     parties: int
     assets: int
+    projects: int = 0
 
 
 def _weighted(rng: random.Random, pairs: list[tuple[str, float]]) -> str:
@@ -251,9 +253,11 @@ def _asset_rows(
 
 @transaction.atomic
 def generate_register(
-    *, assets: int = 3000, seed: int = 500101, batch: int = 5000
+    *, assets: int = 3000, seed: int = 500101, batch: int = 5000, projects: int | None = None
 ) -> RegisterSummary:
-    """Fill the demo county (already loaded) with a deterministic register."""
+    """Fill the demo county (already loaded) with a deterministic register, and its project
+    libraries (registry.demo_projects: ``projects``, by default a tenth of the assets)
+    consistent with it."""
     rng = random.Random(seed)
     townships = list(AdminArea.objects.filter(level=AreaLevel.TOWNSHIP).order_by("code"))
     villages = list(
@@ -272,6 +276,7 @@ def generate_register(
     with pghistory.context(command="generate_register", seed=seed):
         parties = _parties(rng, townships, villages)
         made = 0
+        formed_since_2021: list[int] = []  # the 帮扶 era: what the project libraries formed
         rows = _asset_rows(rng, assets, villages, neighbours)
         while made < assets:
             chunk = [a for _, a in zip(range(batch), rows, strict=False)]
@@ -280,7 +285,13 @@ def generate_register(
             created = Asset.objects.bulk_create(chunk)
             _records(rng, created, parties, sources, clerk)
             made += len(created)
-    return RegisterSummary(parties=len(parties), assets=made)
+            formed_since_2021 += [a.pk for a in created if a.formed_on.year >= 2021]
+        libraries = generate_projects(
+            count=assets // 10 if projects is None else projects,
+            seed=seed,
+            asset_ids=formed_since_2021,
+        )
+    return RegisterSummary(parties=len(parties), assets=made, projects=libraries.projects)
 
 
 def _records(

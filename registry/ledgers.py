@@ -6,24 +6,44 @@ imports (transfer), so what is exported is exactly what is on screen and what an
 
 ``ASSETS`` is the asset register's ledger (the county layout); ``LISTS`` are the record lists
 auditors read beside it: ownership records, maintenance logs, income records, distribution
-plans and disposal requests, each scoped through its asset's area. A new ledger is a
-declaration (and its tests), not new code.
+plans and disposal requests, each scoped through its asset's area. ``project_library()`` (the
+county project library, its money columns one per fund source), ``PLAN`` (the year's
+implementation plan) and ``TASKS`` (the task list) are the project libraries' (一库一单). A new
+ledger is a declaration (and its tests), not new code.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.aggregates import StringAgg
-from django.db.models import Case, CharField, F, Model, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    Func,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext_lazy as _
 
 from registry.choices import (
+    AreaLevel,
     AssetClass,
     AssetForm,
     AssetStatus,
     AssetSubtype,
+    BenefitLink,
     DisposalMethod,
     DisposalReason,
     DisposalStatus,
@@ -32,6 +52,9 @@ from registry.choices import (
     MaintenanceKind,
     OwnershipKind,
     PlanStatus,
+    ProjectCategory,
+    ProjectNature,
+    ProjectStatus,
 )
 from registry.filtersets import (
     DisposalRequestFilterSet,
@@ -39,17 +62,24 @@ from registry.filtersets import (
     IncomeRecordFilterSet,
     MaintenanceLogFilterSet,
     OwnershipRecordFilterSet,
+    ProjectFilterSet,
+    TaskListFilterSet,
 )
 from registry.models import (
+    AdminArea,
     Asset,
     DisposalRequest,
     DistributionPlan,
+    FundSource,
     IncomeRecord,
     MaintenanceLog,
     OwnershipRecord,
+    Project,
+    ProjectFunding,
+    TaskListItem,
     User,
 )
-from registry.scoping import visible_to
+from registry.scoping import scope_prefix, visible_to
 
 KINDS = ("text", "number", "int", "date", "bool", "choice")
 
@@ -99,6 +129,9 @@ class Ledger:
     scope_field: str = "asset__area_code"
     prepare: Callable[[QuerySet[Any]], QuerySet[Any]] = lambda qs: qs
     order_by: tuple[str, ...] = ()
+    # Who sees which rows, when it is not "the area code at scope_field starts with the user's
+    # prefix" (projects: any area they touch; the task list: the user's county).
+    scope: Callable[[User, QuerySet[Any]], QuerySet[Any]] | None = None
 
     @property
     def exported(self) -> list[LedgerColumn]:
@@ -117,11 +150,15 @@ class Ledger:
 
     def queryset(self, user: User) -> QuerySet[Any]:
         qs = self.model._default_manager.all()
+        if self.scope is not None:
+            return self.scope(user, self.prepare(qs))
         return visible_to(user, self.prepare(qs), code_field=self.scope_field)
 
-    def rows(self, qs: QuerySet[Any]) -> QuerySet[Any]:
-        """``qs`` as tuples in column order, computed by PostgreSQL."""
+    def rows(self, qs: QuerySet[Any], extra: dict[str, Any] | None = None) -> QuerySet[Any]:
+        """``qs`` as tuples in column order, computed by PostgreSQL; ``extra`` expressions
+        (a geometry for GIS formats) follow the columns."""
         names = {f"c_{c.key}": c.expression for c in self.exported}
+        names.update({f"x_{k}": v for k, v in (extra or {}).items()})
         return qs.order_by(*self.ordering).annotate(**names).values_list(*names.keys())
 
     def filterset(self, data: Any, user: User) -> Any:
@@ -346,8 +383,299 @@ LISTS: dict[str, Ledger] = {
 
 def label(column: LedgerColumn, value: Any) -> Any:
     """A choice's label and a yes/no in the current language; other values as they are."""
+    if column.kind == "choice" and isinstance(value, (list, tuple)):
+        # An array of choices (a project's benefit links): their labels, in the stored order.
+        labels = dict(column.choices)
+        return "、".join(str(labels.get(v, v)) for v in value)
     if column.kind == "choice" and value is not None:
         return str(dict(column.choices).get(value, value))
     if column.kind == "bool" and value is not None:
         return str(_("yes") if value else _("no"))
     return value
+
+
+# --- the project libraries (一库一单, DOMAIN.md 4) ------------------------------------------------
+#
+# No province's published layout of the county library was at hand: the headers are the plain
+# names of the fields that 国乡振发〔2021〕3号 and the provinces' guides ask for (DOMAIN.md 4.1,
+# 4.3), one header row, money in yuan like every other ledger of the register. An import also
+# reads the names counties commonly use (aliases) and money in 万元 when the header says so.
+
+
+class _AnyOf(Func):
+    """``value = ANY(array)``: an area among a project's areas, which the area-code index
+    answers (Django's own lookups would wrap ``ANY(...)`` in brackets)."""
+
+    output_field = BooleanField()
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        value, array = self.get_source_expressions()
+        value_sql, value_params = compiler.compile(value)
+        array_sql, array_params = compiler.compile(array)
+        return f"{value_sql} = ANY({array_sql})", (*value_params, *array_params)
+
+
+def _village_names() -> Any:
+    """The names of the villages a project touches (its ``area_codes``), in code order."""
+    villages = (
+        AdminArea.objects.filter(_AnyOf(F("code"), OuterRef("area_codes")))
+        .filter(level=AreaLevel.VILLAGE)
+        .order_by()
+        .values("level")
+        .annotate(names=StringAgg("name", delimiter="、", order_by="code"))
+        .values("names")[:1]
+    )
+    return Subquery(villages, output_field=CharField())
+
+
+def _lead_township() -> Any:
+    """The township the project is led from (the village's township; none for the county)."""
+    return Case(
+        When(area__level=AreaLevel.VILLAGE, then=F("area__parent__name")),
+        When(area__level=AreaLevel.TOWNSHIP, then=F("area__name")),
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _planned(**condition: Any) -> Any:
+    return Sum("funding__planned", filter=Q(**condition) if condition else None)
+
+
+def _actual(**condition: Any) -> Any:
+    return Sum("funding__actual", filter=Q(**condition) if condition else None)
+
+
+def project_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """Projects the user sees: those touching an area of theirs (registry.selectors)."""
+    from registry.selectors.projects import project_scope as scope
+
+    return scope(user=user, qs=qs)
+
+
+def county_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """Rows of the user's county (the task list is the county's, read by all its staff)."""
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return qs.none()
+    return qs if prefix == "" else qs.filter(county_code=prefix[:6])
+
+
+def funding_sources() -> list[FundSource]:
+    """The fund sources a library's money columns show: the active ones and every one that a
+    project's funding names (a source retired since keeps its column, so the columns add up
+    to the total)."""
+    used = ProjectFunding.objects.filter(source=OuterRef("pk"))
+    return list(
+        FundSource.objects.filter(Q(active=True) | Exists(used)).order_by("sort_order", "code")
+    )
+
+
+# Other names of each fund source's column in the counties' own tables (by its code).
+FUNDING_ALIASES: dict[str, tuple[str, ...]] = {
+    "central_bridging": ("中央衔接资金", "中央财政衔接资金", "中央财政衔接推进乡村振兴补助资金"),
+    "provincial": ("省级衔接资金", "省级资金", "省级财政衔接资金"),
+    "municipal": ("市级衔接资金", "市级资金", "市级财政衔接资金"),
+    "county": ("县级衔接资金", "县级资金", "县级财政衔接资金", "区县级资金"),
+    "integrated": ("整合资金", "统筹整合资金", "涉农整合资金"),
+    "sector": ("行业部门资金", "行业资金"),
+    "local_bonds": ("债券资金", "地方政府专项债券"),
+    "east_west": ("东西部协作", "东西部协作资金"),
+    "designated": ("定点帮扶", "定点帮扶资金"),
+    "donations": ("社会捐赠资金", "社会帮扶资金"),
+    "self_raised": ("自筹资金", "群众自筹资金", "自筹"),
+    "other": ("其他资金",),
+}
+
+
+def funding_column(source: FundSource) -> LedgerColumn:
+    """A fund source's planned amount as a column of the library."""
+    return LedgerColumn(
+        f"planned_{source.code}",
+        f"其中：{source.name}（元）",
+        _planned(funding__source_id=source.pk),
+        "number",
+        shp=f"plan_{source.code}"[:10],
+        aliases=(source.name, f"{source.name}（元）", *FUNDING_ALIASES.get(source.code, ())),
+        imported=True,
+        hint=_("Planned yuan from this source; empty keeps what is recorded."),
+    )
+
+
+PROJECT_AREA_COLUMNS = [
+    LedgerColumn("township", "乡镇（街道）", _lead_township(), aliases=("乡镇", "实施乡镇"),
+                 imported=True, hint=_("Name, if you do not give the area code.")),
+    LedgerColumn("villages", "村（社区）", _village_names(), shp="villages",
+                 aliases=("村", "行政村", "实施村", "涉及村", "村名"), imported=True,
+                 hint=_("The villages it touches, separated by 、; the first leads it unless the "
+                        "area code says otherwise.")),
+]  # fmt: skip
+
+
+def project_library(sources: list[FundSource] | None = None) -> Ledger:
+    """The county project library (项目库) in the county layout: every project of both
+    libraries with its place, content, period, who carries it out, planned investment by fund
+    source, direction, beneficiaries, benefit links, expected ownership and income, stage and
+    years. Built when it is used: the money columns follow the fund sources configured
+    (``funding_sources``)."""
+    sources = funding_sources() if sources is None else sources
+    return Ledger(
+        key="projects",
+        title=_("Project library"),
+        model=Project,
+        filterset_class=ProjectFilterSet,
+        scope=project_scope,
+        order_by=("code",),
+        columns=[
+            LedgerColumn("code", "项目编号", aliases=("项目代码", "项目库编号", "入库编号"),
+                         imported=True,
+                         hint=_("Empty: a new project. Filled: changes that project.")),
+            LedgerColumn("name", "项目名称", imported=True, required=True,
+                         hint=_("Required.")),
+            LedgerColumn("in_construction_library", "乡村建设项目库", kind="bool",
+                         shp="lib_constr", aliases=("入乡村建设项目库", "是否乡村建设项目"),
+                         imported=True, hint=_("是 or 否.")),
+            LedgerColumn("in_bridging_library", "巩固衔接项目库", kind="bool", shp="lib_bridge",
+                         aliases=("巩固拓展脱贫攻坚成果和乡村振兴项目库", "衔接资金项目库",
+                                  "入巩固衔接项目库"),
+                         imported=True, hint=_("是 or 否; 是 when both are empty.")),
+            LedgerColumn("category", "项目类别", kind="choice", choices=ProjectCategory.choices,
+                         aliases=("项目类型", "一级项目类型"), imported=True, required=True,
+                         hint=_("Required. Choose from the list.")),
+            LedgerColumn("subcategory", "项目子类", shp="subcat",
+                         aliases=("二级项目类型", "项目子类型", "子类"), imported=True),
+            LedgerColumn("nature", "建设性质", kind="choice", choices=ProjectNature.choices,
+                         imported=True, hint=_("新建 when empty.")),
+            *PROJECT_AREA_COLUMNS,
+            LedgerColumn("area_code", "区划代码", shp="area_code",
+                         aliases=("行政区划代码", "统计用区划代码", "主导区划代码"),
+                         imported=True,
+                         hint=_("12-digit code of the area that leads it.")),
+            LedgerColumn("area_codes", "涉及区划代码",
+                         Func(F("area_codes"), Value("、"), function="array_to_string",
+                              output_field=CharField()),
+                         shp="areas", aliases=("涉及区划",), imported=True,
+                         hint=_("Every area it touches, separated by 、.")),
+            LedgerColumn("content", "建设内容", aliases=("建设内容及规模", "主要建设内容",
+                                                     "项目内容"), imported=True),
+            LedgerColumn("scale", "建设规模", aliases=("规模",), imported=True),
+            LedgerColumn("period_start", "计划开工日期", kind="date", shp="start",
+                         aliases=("计划开工时间", "开工时间", "实施期限起"), imported=True),
+            LedgerColumn("period_end", "计划完工日期", kind="date", shp="end",
+                         aliases=("计划完工时间", "完工时间", "实施期限止"), imported=True),
+            LedgerColumn("implementing_unit", "实施单位", shp="unit",
+                         aliases=("项目实施单位", "建设单位"), imported=True),
+            LedgerColumn("responsible_person", "责任人", shp="person",
+                         aliases=("项目负责人", "负责人"), imported=True),
+            LedgerColumn("planned_total", "计划总投资（元）", Coalesce(_planned(), Decimal(0)),
+                         "number", shp="planned",
+                         aliases=("计划投资", "总投资", "项目总投资", "计划投资合计"),
+                         imported=True,
+                         hint=_("Checked against the sum of the fund sources.")),
+            *[funding_column(source) for source in sources],
+            LedgerColumn("fund_direction", "资金投向", "fund_direction__name", shp="direction",
+                         aliases=("支出方向", "资金支出方向"), imported=True,
+                         hint=_("A direction of the positive list (支出方向).")),
+            LedgerColumn("beneficiary_households", "受益户数", kind="int", shp="benef_hh",
+                         imported=True),
+            LedgerColumn("beneficiary_persons", "受益人数", kind="int", shp="benef_pers",
+                         aliases=("受益人口数", "受益人口"), imported=True),
+            LedgerColumn("beneficiary_exited_households", "其中脱贫户", kind="int",
+                         shp="exited_hh", aliases=("受益脱贫户数", "脱贫户数"), imported=True),
+            LedgerColumn("beneficiary_monitored_households", "其中监测户", kind="int",
+                         shp="monitor_hh",
+                         aliases=("监测户数", "监测对象户数", "受益监测对象户数"), imported=True),
+            LedgerColumn("benefit_links", "联农带农机制", kind="choice",
+                         choices=BenefitLink.choices, shp="links",
+                         aliases=("利益联结机制", "联农带农方式"), imported=True,
+                         hint=_("From the list, separated by 、.")),
+            LedgerColumn("expected_ownership", "预计资产归属", shp="ownership",
+                         aliases=("资产权属", "产权归属", "预期资产归属"), imported=True),
+            LedgerColumn("expected_income", "预期收益", shp="income",
+                         aliases=("预计收益", "预期年收益"), imported=True),
+            LedgerColumn("status", "项目阶段", kind="choice", choices=ProjectStatus.choices,
+                         aliases=("项目状态", "当前阶段"), imported=True,
+                         hint=_("申报 when empty; a later stage only for the county's approver.")),
+            LedgerColumn("year", "入库年度", kind="int", aliases=("项目库年度", "库年度"),
+                         imported=True, required=True, hint=_("Required, e.g. 2025.")),
+            LedgerColumn("plan_year", "计划年度", kind="int", shp="plan_year",
+                         aliases=("实施年度", "年度计划"), imported=True,
+                         hint=_("For a project in the year's plan.")),
+        ],
+    )  # fmt: skip
+
+
+def _in_a_plan(qs: QuerySet[Any]) -> QuerySet[Any]:
+    from registry.selectors.projects import PLANNED_OR_LATER
+
+    return qs.filter(plan_year__isnull=False, status__in=PLANNED_OR_LATER)
+
+
+# The year's implementation plan (年度实施计划): the projects picked from the library for a year,
+# with what they were to cost and what they cost (bridging funds: 衔接资金 of every level).
+PLAN = Ledger(
+    key="plan",
+    title=_("Annual implementation plan"),
+    model=Project,
+    filterset_class=ProjectFilterSet,
+    scope=project_scope,
+    prepare=_in_a_plan,
+    order_by=("plan_year", "code"),
+    columns=[
+        LedgerColumn("plan_year", "计划年度", kind="int"),
+        LedgerColumn("code", "项目编号"),
+        LedgerColumn("name", "项目名称"),
+        LedgerColumn("category", "项目类别", kind="choice", choices=ProjectCategory.choices),
+        LedgerColumn("nature", "建设性质", kind="choice", choices=ProjectNature.choices),
+        *PROJECT_AREA_COLUMNS,
+        LedgerColumn("content", "建设内容"),
+        LedgerColumn("scale", "建设规模"),
+        LedgerColumn("implementing_unit", "实施单位"),
+        LedgerColumn("responsible_person", "责任人"),
+        LedgerColumn("period_start", "计划开工日期", kind="date"),
+        LedgerColumn("period_end", "计划完工日期", kind="date"),
+        LedgerColumn("planned_total", "计划投资（元）", Coalesce(_planned(), Decimal(0)), "number"),
+        LedgerColumn("planned_bridging", "其中：衔接资金（元）",
+                     Coalesce(_planned(funding__source__bridging=True), Decimal(0)), "number"),
+        LedgerColumn("actual_total", "实际投资（元）", _actual(), "number"),
+        LedgerColumn("actual_bridging", "其中：衔接资金实际（元）",
+                     _actual(funding__source__bridging=True), "number"),
+        LedgerColumn("status", "项目阶段", kind="choice", choices=ProjectStatus.choices),
+        LedgerColumn("task", "所属建设任务", "task__task"),
+        LedgerColumn("fund_direction", "资金投向", "fund_direction__name"),
+        LedgerColumn("beneficiary_households", "受益户数", kind="int"),
+        LedgerColumn("beneficiary_exited_households", "其中脱贫户", kind="int"),
+        LedgerColumn("beneficiary_monitored_households", "其中监测户", kind="int"),
+    ],
+)  # fmt: skip
+
+# The county's yearly rural-construction task list (乡村建设任务清单) with the basic elements of
+# 《乡村建设任务清单管理指引（试行）》 (DOMAIN.md 4.3) and the progress kept on it.
+TASKS = Ledger(
+    key="tasks",
+    title=_("Task list"),
+    model=TaskListItem,
+    filterset_class=TaskListFilterSet,
+    scope=county_scope,
+    order_by=("year", "id"),
+    columns=[
+        LedgerColumn("year", "年度", kind="int"),
+        LedgerColumn("task", "年度建设任务名称"),
+        LedgerColumn("department", "责任部门"),
+        LedgerColumn("target", "建设目标"),
+        LedgerColumn("content", "建设内容"),
+        LedgerColumn("standard", "建设标准"),
+        LedgerColumn("scale", "建设规模"),
+        LedgerColumn("fund_source", "资金来源"),
+        LedgerColumn("progress", "进度（%）", kind="int"),
+        LedgerColumn("progress_note", "进度说明"),
+    ],
+)

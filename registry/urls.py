@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import actions, areas, assets, records, todo
+from registry.views import actions, areas, assets, needs, plans, projects, records, todo
 
 app_name = "registry"
 
@@ -72,4 +72,45 @@ urlpatterns = [
     ),
     path("assets/<str:code>/notice/", actions.NoticePostView.as_view(), name="notice"),
     path("attachments/<int:pk>/", assets.attachment_download, name="attachment"),
+    # --- the project libraries (一库一单): villages' needs, the library, the year's plan
+    path("needs/", needs.NeedListView.as_view(), name="need_list"),
+    path("needs/new/", needs.NeedFormView.as_view(), name="need_create"),
+    path("needs/sheet/<str:code>/", needs.NeedSheetView.as_view(), name="need_sheet"),
+    path("needs/<int:pk>/", needs.NeedDetailView.as_view(), name="need_detail"),
+    path("needs/<int:pk>/edit/", needs.NeedFormView.as_view(), name="need_edit"),
+    path("needs/<int:pk>/post/", needs.NeedPostView.as_view(), name="need_post"),
+    path("needs/<int:pk>/file/", needs.NeedFileView.as_view(), name="need_file"),
+    path("needs/<int:pk>/submit/", needs.need_submit, name="need_submit"),
+    path("needs/<int:pk>/review/", needs.NeedReviewView.as_view(), name="need_review"),
+    path("projects/", projects.ProjectListView.as_view(), name="project_list"),
+    path("projects/review/", projects.ReviewQueueView.as_view(), name="project_queue"),
+    path("projects/new/", projects.ProjectFormView.as_view(), name="project_create"),
+    path("projects/files/<int:pk>/", projects.project_file_download, name="project_file"),
+    path(
+        "projects/township-sheet/<str:code>/",
+        projects.TownshipSheetView.as_view(),
+        name="township_sheet",
+    ),
+    path(
+        "projects/library-sheet/<int:year>/",
+        projects.LibrarySheetView.as_view(),
+        name="library_sheet",
+    ),
+    path("projects/plan/", plans.current_plan, name="plan_current"),
+    path("projects/plan/<int:year>/", plans.PlanYearView.as_view(), name="plan_year"),
+    path("projects/tasks/new/", plans.TaskFormView.as_view(), name="task_create"),
+    path("projects/tasks/<int:pk>/", plans.TaskFormView.as_view(), name="task_edit"),
+    path("projects/<str:code>/", projects.ProjectDetailView.as_view(), name="project_detail"),
+    path("projects/<str:code>/edit/", projects.ProjectFormView.as_view(), name="project_edit"),
+    path(
+        "projects/<str:code>/review/",
+        projects.ProjectStepView.as_view(),
+        {"step": "township_review"},
+        name="project_review",
+    ),
+    path(
+        "projects/<str:code>/step/<str:step>/",
+        projects.ProjectStepView.as_view(),
+        name="project_step",
+    ),
 ]

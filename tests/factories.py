@@ -250,3 +250,73 @@ def gcj02_geojson(folder: Any, batch: int = 1) -> Any:
     path = folder / f"canals_{batch}.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
     return path
+
+
+# --- projects on the map (issue 19) -------------------------------------------------------------
+
+
+def map_project(
+    area: AdminArea,
+    *,
+    status: str = "in_library",
+    year: int = 2024,
+    geom: Any = None,
+    other_areas: tuple[AdminArea, ...] = (),
+    name: str = "",
+    category: str = "construction",
+    planned: Decimal = Decimal("350000"),
+) -> Any:
+    """A project written straight to the table (no lifecycle steps), at ``geom`` or a point
+    beside its area's, with one planned funding line: for map and tile tests."""
+    from registry.models import FundSource, Project, ProjectFunding, User
+
+    assert area.point is not None
+    prefix = f"{area.county_code}{year:04d}"
+    last = (
+        Project.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    x, y = area.point.coords
+    project = Project.objects.create(
+        code=f"{prefix}{int(last[-4:]) + 1 if last else 1:04d}",
+        name=name or f"{area.short_name}项目{year}",
+        year=year,
+        category=category,
+        status=status,
+        area=area,
+        area_code=area.code,
+        county_code=area.county_code,
+        area_codes=sorted({area.code, *(a.code for a in other_areas)}),
+        geom=geom if geom is not None else Point(x + 0.002, y + 0.001, srid=4490),
+        created_by=User.objects.get(username="admin"),
+    )
+    ProjectFunding.objects.create(
+        project=project, source=FundSource.objects.get(code="central_bridging"), planned=planned
+    )
+    return project
+
+
+def map_need(area: AdminArea, *, geom: Any = None, title: str = "", **values: Any) -> Any:
+    """A village's construction need with a place, written straight to the table."""
+    from registry.models import ConstructionNeed, User
+
+    assert area.point is not None
+    x, y = area.point.coords
+    fields: dict[str, Any] = {
+        "category": "village_road",
+        "horizon_from": 2025,
+        "horizon_to": 2027,
+        "status": "submitted",
+        **values,
+    }
+    return ConstructionNeed.objects.create(
+        area=area,
+        area_code=area.code,
+        county_code=area.county_code,
+        title=title or f"{area.short_name}通组路硬化",
+        geom=geom if geom is not None else Point(x - 0.002, y + 0.001, srid=4490),
+        created_by=User.objects.get(username="admin"),
+        **fields,
+    )

@@ -62,18 +62,29 @@ from django.views import static
 from gis import tiles
 from registry.choices import AreaKind, AreaLevel, Role
 from registry.demo import collective_name
-from registry.models import AdminArea, Asset, Attachment, Party, User
+from registry.models import (
+    AdminArea,
+    Asset,
+    Attachment,
+    ConstructionNeed,
+    Party,
+    Project,
+    ProjectFile,
+    TaskListItem,
+    User,
+)
 from registry.scoping import scope_level, scope_prefix, visible_to
-from registry.selectors import asset_list, asset_scope, party_list
+from registry.selectors import asset_list, asset_scope, party_list, project_scope
 from registry.services.assets import asset_register
 from registry.services.disposal import disposal_request
 from registry.services.income import distribution_plan_create, income_record_add
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
 from registry.services.ownership import ownership_confirm
-from tests.factories import asset_input, tile_of
+from registry.services.projects import TOWNSHIP_CHECKS
+from tests.factories import asset_input, map_need, map_project, tile_of
 from transfer import exporters, jobs
 from transfer.importers import HEADERS
-from transfer.models import AssetImport, ExportJob
+from transfer.models import AssetImport, ExportJob, ProjectImport
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +176,8 @@ class Sample:
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    read: str | frozenset[str]  # PUBLIC, LOGIN, POST_ONLY or the roles that may GET
+    # PUBLIC, LOGIN, POST_ONLY, the roles that may GET, or Writers (roles at some levels)
+    read: str | frozenset[str] | Writers
     write: str | Writers | None = None  # PUBLIC, Writers, or None: not a write view
     scope: str | None = None  # "area": kwargs point into an area; "owner": a user's object
     samples: Callable[["World", "Scope"], list[Sample]] = lambda world, scope: [Sample("in", {})]
@@ -337,6 +349,38 @@ def tile_samples(world: "World", scope: "Scope") -> list[Sample]:
         samples.append(_tile(*world.slots[s].tile15, label=f"z15 {s}"))
         samples.append(_tile(*world.slots[s].tile10, label=f"z10 {s}"))
         samples.append(_tile(6, 51, 26, {"area": world.slots[s].village.code}, label=f"z6 {s}"))
+    return samples + project_tile_samples(world, scope)
+
+
+def _project_tile(z: int, x: int, y: int, **kw: Any) -> Sample:
+    """A tile of the project layer, checked against the projects the account may see."""
+    kwargs = {"z": z, "x": x, "y": y}
+    return Sample("in", {"layer": "projects", **kwargs}, check=_project_tile_matches(kwargs), **kw)
+
+
+def project_tile_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    samples = [
+        _project_tile(6, 51, 26, label="projects county z6"),
+        _project_tile(*home.tile15, label="projects z15 home"),
+    ]
+    for s in scope.out_slots[:1]:
+        samples.append(_project_tile(*world.slots[s].tile15, label=f"projects z15 {s}"))
+    return samples
+
+
+def project_popup_samples(world: "World", scope: "Scope") -> list[Sample]:
+    pk, code = world.projects[scope.home]
+    result = [Sample("in", {"pk": pk}, check=_must_show(code))]
+    result += [Sample("out", {"pk": world.projects[s][0]}) for s in scope.out_slots]
+    return result
+
+
+def needs_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.slots[scope.home]
+    samples = [Sample("in", {}, check=_must_show(f"{home.a.name}配套需求"))]
+    for s in scope.out_slots[:1]:  # filtered on a village outside the area: nothing
+        samples.append(Sample("in", {}, {"area": world.slots[s].village.code}, check=_no_features))
     return samples
 
 
@@ -415,6 +459,54 @@ def import_list_samples(world: "World", scope: "Scope") -> list[Sample]:
     return [Sample("in", {}, post={})]
 
 
+def project_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The project library in each format: it lists the account's own probe project."""
+    code = world.projects[scope.home][1] if scope.home in world.projects else ""
+    check = _must_show(code) if code else None
+    samples = [Sample("in", {"fmt": f}, body=f, check=check) for f in ("xlsx", "csv", "gpkg")]
+    # Filtered on an area outside the account's: an empty file, never the other area's rows.
+    for s in scope.out_slots[:1]:
+        samples.append(
+            Sample("in", {"fmt": "csv"}, {"area": world.slots[s].village.code}, body="csv")
+        )
+    return samples
+
+
+def plan_task_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {"fmt": f}, body=f) for f in ("xlsx", "csv")]
+
+
+def _project_import_samples(post: bool = False):
+    """Project library imports of two owners (made on first use in each test: the test's
+    transaction takes them away again): in for their owner and a superuser, out for others."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        result = []
+        for owner in ("township_manager", "manager"):
+            item = ProjectImport.objects.filter(
+                user__username=owner, original_name="扫描项目库.xlsx"
+            ).first()
+            if item is None:
+                item = ProjectImport.objects.create(
+                    user=User.objects.get(username=owner), original_name="扫描项目库.xlsx",
+                    size=1, state=ProjectImport.State.CHECKED,
+                    outcome={"rows": 1, "create": 0, "update": 0, "unchanged": 1, "errors": 0,
+                             "problems": []},
+                )  # fmt: skip
+            mine = scope.name == owner or (scope.user is not None and scope.user.is_superuser)
+            result.append(
+                Sample(
+                    "in" if mine else "out",
+                    {"pk": item.pk},
+                    post={} if post else None,
+                    label=f"of {owner}",
+                )
+            )
+        return result
+
+    return samples
+
+
 def language_samples(world: "World", scope: "Scope") -> list[Sample]:
     return [Sample("in", {}, post={"language": "en", "next": "/map/"})]
 
@@ -423,7 +515,319 @@ def login_samples(world: "World", scope: "Scope") -> list[Sample]:
     return [Sample("in", {}, post={})]  # (a wrong password would cost a slow hash per account)
 
 
+# --- the project libraries' pages (issue 19) ---------------------------------------------------
+
+
+def _all(*checks: Callable[["Answer"], list[str]]) -> Callable[["Answer"], list[str]]:
+    def check(answer: "Answer") -> list[str]:
+        return [problem for c in checks for problem in c(answer)]
+
+    return check
+
+
+def _need_samples(
+    attr: str, post: Callable[["World", "Scope", "Library"], dict] | None = None
+) -> Callable[["World", "Scope"], list[Sample]]:
+    """A need of the account's home place (``attr`` of Library); the same need elsewhere."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.library[scope.home]
+        need = getattr(home, attr)
+        result = [
+            Sample(
+                "in",
+                {"pk": need.pk},
+                post=post(world, scope, home) if post else None,
+                check=_must_show(need.title),
+            )
+        ]
+        result += [
+            Sample("out", {"pk": getattr(world.library[s], attr).pk}) for s in scope.out_slots
+        ]
+        return result
+
+    return samples
+
+
+def _project_samples(
+    attr: str, post: Callable[["World", "Scope", "Library"], dict] | None = None
+) -> Callable[["World", "Scope"], list[Sample]]:
+    """A project of the account's home place (``attr`` of Library); the same elsewhere."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.library[scope.home]
+        code = getattr(home, attr).code
+        result = [
+            Sample(
+                "in",
+                {"code": code},
+                post=post(world, scope, home) if post else None,
+                check=_must_show(code),
+            )
+        ]
+        result += [
+            Sample("out", {"code": getattr(world.library[s], attr).code}) for s in scope.out_slots
+        ]
+        return result
+
+    return samples
+
+
+# The county's steps a project in the library may take, each with a valid POST (the sweep asks
+# one of them per account in rotation).
+LIBRARY_STEPS = ("plan", "carry_over", "withdraw", "adjust")
+
+
+def _library_step_post(step: str, project: Project) -> dict[str, Any]:
+    if step == "plan":
+        return {"year": str(project.year), "reason": "扫描计划"}
+    if step == "adjust":
+        return {
+            "version": str(project.version), "reason": "扫描调整", "name": f"{project.name}（调）",
+            "planned_central_bridging": "360000",
+        }  # fmt: skip
+    return {"reason": f"扫描{step}"}
+
+
+def project_step_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The county's steps on the home place's library project; the same on others; a step
+    that does not exist."""
+    project = Project.objects.get(pk=world.library[scope.home].project.pk)
+    code = project.code
+    result = [
+        Sample(
+            "in",
+            {"code": code, "step": step},
+            post=_library_step_post(step, project),
+            check=_must_show(code),
+            label=step,
+        )
+        for step in LIBRARY_STEPS
+    ]
+    for i, s in enumerate(scope.out_slots):
+        step = LIBRARY_STEPS[i % len(LIBRARY_STEPS)]
+        result.append(Sample("out", {"code": world.library[s].project.code, "step": step}))
+    result.append(Sample("out", {"code": code, "step": "nosuch"}, label="unknown step"))
+    return result
+
+
+def project_file_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """Files of a need and of a project: the home place's, and those elsewhere."""
+    result = []
+    for slot in [scope.home, *scope.out_slots]:
+        lib = world.library[slot]
+        kind = "in" if slot == scope.home else "out"
+        result += [
+            Sample(kind, {"pk": lib.need_file_id}, label="of a need"),
+            Sample(kind, {"pk": lib.project_file_id}, label="of a project"),
+        ]
+    return result
+
+
+def need_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.library[scope.home]
+    samples = [Sample("in", {}, check=_all(*(_must_show(n.title) for n in _needs_of(home))))]
+    for s in scope.out_slots[:1]:  # filtered on a village outside the area: nothing of it
+        samples.append(Sample("in", {}, {"area": world.slots[s].village.code}))
+    return samples
+
+
+def _needs_of(lib: "Library") -> list[ConstructionNeed]:
+    return [lib.submitted, lib.posted, lib.accepted]
+
+
+def project_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.library[scope.home]
+    check = _all(_must_show(home.project.code), _must_show(home.proposal.code))
+    samples = [Sample("in", {}, check=check)]
+    for s in scope.out_slots[:1]:
+        samples.append(Sample("in", {}, {"area": world.slots[s].village.code}))
+    samples.append(Sample("in", {}, {"status": "in_library,proposed"}, check=check))
+    return samples
+
+
+def queue_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """What waits for the account: a township approver its villages' needs sent up and the
+    proposals led in it; editors of a township or the county the accepted needs to merge."""
+    home = world.library[scope.home]
+    checks = []
+    if scope.role in APPROVERS and scope.level == "township":
+        checks += [_must_show(home.submitted.title), _must_show(home.proposal.code)]
+    if scope.role in EDITORS and scope.level in ("township", "county"):
+        checks.append(_must_show(home.accepted.title))
+    return [Sample("in", {}, check=_all(*checks))]
+
+
+def need_sheet_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The home village's sheet; villages outside; an area of the account's that is not a
+    village (its township or county: no such sheet), or its parent township."""
+    home = world.library[scope.home]
+    village = world.slots[scope.home].village.code
+    result = [
+        Sample("in", {"code": village}, check=_all(*(_must_show(n.title) for n in _needs_of(home))))
+    ]
+    result += [Sample("out", {"code": world.slots[s].village.code}) for s in scope.out_slots]
+    not_village = scope.area_code[:9] + "000" if scope.level == "village" else scope.area_code
+    result.append(Sample("out", {"code": not_village}, label="not a village"))
+    result.append(Sample("out", {"code": NB_COUNTY}, label="neighbour county"))
+    return result
+
+
+def township_sheet_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The home place's township (not for a village account: it lies outside); townships
+    outside; a village (no such sheet)."""
+    home = world.library[scope.home]
+    township = world.slots[scope.home].village.code[:9] + "000"
+    result = []
+    if scope.level != "village":
+        check = _all(_must_show(home.accepted.title), _must_show(home.project.code))
+        result.append(Sample("in", {"code": township}, check=check))
+    else:
+        result.append(Sample("out", {"code": township}, label="parent"))
+    result += [
+        Sample("out", {"code": world.slots[s].village.code[:9] + "000"}) for s in scope.out_slots
+    ]
+    home_village = world.slots[scope.home].village.code
+    result.append(Sample("out", {"code": home_village}, label="a village"))
+    return result
+
+
+def library_sheet_samples(world: "World", scope: "Scope") -> list[Sample]:
+    project = world.library[scope.home].project
+    return [
+        Sample("in", {"year": project.year}, check=_must_show(project.code)),
+        Sample("in", {"year": TODAY.year}),
+        Sample("out", {"year": 1999}, label="no such year"),
+    ]
+
+
+def plan_year_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """This year's plan lists the home library project as waiting for a year; the task list."""
+    code = world.library[scope.home].project.code
+    return [
+        Sample("in", {"year": TODAY.year}, check=_all(_must_show(code), _must_show("扫描任务"))),
+        Sample("in", {"year": world.library[scope.home].project.year}),
+        Sample("out", {"year": 2012}, label="before the first plan"),
+    ]
+
+
+def need_create_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """A need of the home village; one of a village outside (a form error)."""
+    samples = [Sample("in", {}, post=_need_form(world.slots[scope.home].village))]
+    for s in scope.out_slots[:2]:
+        village = world.slots[s].village
+        samples.append(
+            Sample("out", {}, post=_need_form(village, title="扫描越界需求"), label=s, get=False)
+        )
+    return samples
+
+
+def project_create_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """A proposal at the home village merging its accepted need (the form offers the need
+    when asked with ``?need=``); a need outside is not offered; a proposal led outside is a
+    form error."""
+    home = world.library[scope.home]
+    samples = [
+        Sample("in", {}, post=_proposal_form(world.slots[scope.home].village, home)),
+        Sample("in", {}, {"need": str(home.accepted.pk)}, check=_must_show(home.accepted.title)),
+    ]
+    for s in scope.out_slots[:1]:
+        samples.append(Sample("in", {}, {"need": str(world.library[s].accepted.pk)}))
+    for s in scope.out_slots[:2]:
+        village = world.slots[s].village
+        samples.append(
+            Sample("out", {}, post=_proposal_form(village, world.library[s]), label=s, get=False)
+        )
+    return samples
+
+
+def task_create_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, post=_task_form(task="扫描新任务"))]
+
+
+def task_edit_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The county's task; a task of the neighbouring county (every account's is 500101)."""
+    return [
+        Sample(
+            "in",
+            {"pk": world.tasks["500101"]},
+            post=_task_form(task="扫描任务", progress="40"),
+            check=_must_show("扫描任务"),
+        ),
+        Sample("out", {"pk": world.tasks["500102"]}, label="neighbour county"),
+    ]
+
+
 # --- valid POSTs ------------------------------------------------------------------------------
+
+
+def _need_form(village: AdminArea, need: ConstructionNeed | None = None, **values: Any) -> dict:
+    data = {
+        "title": f"扫描{village.short_name}需求", "category": "village_road",
+        "area": str(village.pk), "description": "扫描", "horizon_from": str(TODAY.year),
+        "horizon_to": str(TODAY.year + 2), "estimated_investment": "120000",
+        "meeting_kind": "representatives",
+        "meeting_on": (TODAY - datetime.timedelta(days=40)).isoformat(),
+        "meeting_attendance": "30", "version": str(need.version) if need else "",
+    }  # fmt: skip
+    data.update(values)
+    return data
+
+
+def _need_edit_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    need = ConstructionNeed.objects.get(pk=lib.posted.pk)
+    return _need_form(need.area, need, title=f"{need.title}（改）")
+
+
+def _need_post_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    return {
+        "posted_from": (TODAY - datetime.timedelta(days=25)).isoformat(),
+        "posted_to": (TODAY - datetime.timedelta(days=15)).isoformat(),
+        "objection": "无异议",
+    }
+
+
+def _need_file_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    return {
+        "kind": "photo",
+        "file": SimpleUploadedFile("扫描.jpg", JPEG, content_type="image/jpeg"),
+    }
+
+
+def _need_review_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    return {"genuine": "on", "necessary": "on", "feasible": "on", "accept": "1", "note": "扫描"}
+
+
+def _proposal_form(village: AdminArea, lib: "Library", project: Project | None = None) -> dict:
+    data = {
+        "name": project.name + "（改）" if project else f"扫描{village.short_name}申报",
+        "year": str(TODAY.year), "category": "construction", "nature": "new",
+        "in_bridging_library": "on", "content": "扫描", "beneficiary_households": "10",
+        "beneficiary_persons": "30", "beneficiary_exited_households": "0",
+        "beneficiary_monitored_households": "0", "funding_central_bridging": "200000",
+    }  # fmt: skip
+    if project is None:
+        data.update(area=str(village.pk), need=str(lib.accepted.pk))
+    else:
+        data["version"] = str(project.version)
+    return data
+
+
+def _proposal_edit_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    project = Project.objects.get(pk=lib.proposal.pk)
+    return _proposal_form(project.area, lib, project)
+
+
+def _township_review_post(world: "World", scope: "Scope", lib: "Library") -> dict:
+    checks = {f"check_{name}": "on" for name in TOWNSHIP_CHECKS}
+    return {"approve": "1", "reason": "扫描审核", **checks}
+
+
+def _task_form(**values: Any) -> dict:
+    data = {"year": str(TODAY.year), "task": "扫描任务", "department": "扫描农业农村委",
+            "progress": "0"}  # fmt: skip
+    data.update(values)
+    return data
 
 
 def _asset_form(area: AdminArea, asset: Asset | None = None, **overrides: Any) -> dict[str, Any]:
@@ -534,6 +938,34 @@ def _tile_matches(kwargs: dict[str, int], query: dict[str, str]):
         box = tiles.envelope(tile)
         inside = [
             a for a in visible if a.geom.point_on_surface.transform(3857, clone=True).within(box)
+        ]
+        total = sum(f["properties"]["n"] for f in data.get("clusters", {}).get("features", []))
+        return [] if total == len(inside) else [f"clusters count {total}, expected {len(inside)}"]
+
+    return check
+
+
+def _project_tile_matches(kwargs: dict[str, int]):
+    """Single projects (zoom 14 on): only those the account may see, its home probe's where it
+    lies. Clusters: they count exactly the account's projects whose point lies in the tile."""
+
+    def check(answer: Answer) -> list[str]:
+        tile = tiles.TileRequest(**kwargs)
+        visible = project_scope(user=answer.scope.user).filter(geom__isnull=False)
+        data = answer.data or {}
+        if tile.z >= tiles.PROJECTS.feature_min_zoom:
+            ids = {f["id"] for f in data.get("projects", {}).get("features", [])}
+            foreign = sorted(ids - set(visible.values_list("pk", flat=True)))
+            problems = [f"holds projects {foreign} outside the area"] if foreign else []
+            home = answer.world.projects[answer.scope.home][0]
+            if answer.world.slots[answer.scope.home].tile15 == (tile.z, tile.x, tile.y) and (
+                home not in ids
+            ):
+                problems.append(f"the tile lacks the account's own project {home}")
+            return problems
+        box = tiles.envelope(tile)
+        inside = [
+            p for p in visible if p.geom.point_on_surface.transform(3857, clone=True).within(box)
         ]
         total = sum(f["properties"]["n"] for f in data.get("clusters", {}).get("features", []))
         return [] if total == len(inside) else [f"clusters count {total}, expected {len(inside)}"]
@@ -682,6 +1114,124 @@ RULES: dict[str, Rule] = {
     "registry:attachment": Rule(
         read=LOGIN, scope="area", samples=_pk_samples("attachment_id"), body="binary"
     ),
+    # --- the project libraries (issue 19): villages' needs, the library, the year's plan
+    "registry:need_list": Rule(
+        read=LOGIN,
+        samples=need_list_samples,
+        junk_query=(*FILTER_JUNK, {"status": "\x00"}, {"year": "9" * 500}),
+    ),
+    "registry:need_create": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        samples=need_create_samples,
+        post_out=frozenset({400, 403}),
+        note="a village's need: editors whose area holds villages (a village's, a township's,"
+        " the county's); a village outside the account's area is a form error",
+    ),
+    "registry:need_sheet": Rule(read=LOGIN, scope="area", samples=need_sheet_samples),
+    "registry:need_detail": Rule(read=LOGIN, scope="area", samples=_need_samples("submitted")),
+    "registry:need_edit": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_need_samples("posted", _need_edit_post),
+        note="a need not yet sent up: editors of its village's area",
+    ),
+    "registry:need_post": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_need_samples("posted", _need_post_post),
+        note="its posting (公示): editors of its village's area",
+    ),
+    "registry:need_file": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_need_samples("posted", _need_file_post),
+        note="a file of a need not yet decided: editors of its village's area",
+    ),
+    "registry:need_submit": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_need_samples("posted", lambda world, scope, lib: {}),
+        note="a need whose posting has ended goes to the township: editors of its area",
+    ),
+    "registry:need_review": Rule(
+        read=Writers(APPROVERS, levels=frozenset({"township"})),
+        write=Writers(APPROVERS, levels=frozenset({"township"})),
+        scope="area",
+        samples=_need_samples("submitted", _need_review_post),
+        note="a need sent up: its township's approver only",
+    ),
+    "registry:project_list": Rule(
+        read=LOGIN,
+        samples=project_list_samples,
+        junk_query=(
+            *FILTER_JUNK,
+            {"status": "\x00"},
+            {"status": "nosuch,,"},
+            {"year": "9" * 500},
+            {"plan_year": "x"},
+            {"construction": "\x00"},
+        ),
+    ),
+    "registry:project_queue": Rule(read=LOGIN, samples=queue_samples),
+    "registry:project_create": Rule(
+        read=Writers(EDITORS, levels=frozenset({"township", "county"})),
+        write=Writers(EDITORS, levels=frozenset({"township", "county"})),
+        samples=project_create_samples,
+        post_out=frozenset({400, 403}),
+        junk_query=({"need": "\x00"}, {"need": "9" * 500}, {"need": "²"}),
+        note="a proposal: editors of a township or the county (a village sends needs up); led"
+        " from an area outside the account's, a form error",
+    ),
+    "registry:project_file": Rule(
+        read=LOGIN, scope="area", samples=project_file_samples, body="binary"
+    ),
+    "registry:township_sheet": Rule(read=LOGIN, scope="area", samples=township_sheet_samples),
+    "registry:library_sheet": Rule(read=LOGIN, samples=library_sheet_samples),
+    "registry:plan_current": Rule(read=LOGIN, get_ok=frozenset({302}), note="this year's plan"),
+    "registry:plan_year": Rule(read=LOGIN, samples=plan_year_samples),
+    "registry:task_create": Rule(
+        read=Writers(EDITORS, levels=frozenset({"county"})),
+        write=Writers(EDITORS, levels=frozenset({"county"})),
+        samples=task_create_samples,
+        junk_query=({"year": "\x00"}, {"year": "²⁰²⁶"}, {"year": "9" * 500}),
+        note="the county's editors keep its task list",
+    ),
+    "registry:task_edit": Rule(
+        read=Writers(EDITORS, levels=frozenset({"county"})),
+        write=Writers(EDITORS, levels=frozenset({"county"})),
+        scope="area",
+        samples=task_edit_samples,
+        note="a task of the account's county: its editors; another county's: 404",
+    ),
+    "registry:project_detail": Rule(read=LOGIN, scope="area", samples=_project_samples("project")),
+    "registry:project_edit": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_project_samples("proposal", _proposal_edit_post),
+        note="a proposal not yet appraised: editors of the area it is led from",
+    ),
+    "registry:project_review": Rule(
+        read=Writers(APPROVERS, levels=frozenset({"township"})),
+        write=Writers(APPROVERS, levels=frozenset({"township"})),
+        scope="area",
+        samples=_project_samples("proposal", _township_review_post),
+        note="a proposal led from a village: its township's approver",
+    ),
+    "registry:project_step": Rule(
+        read=Writers(APPROVERS, levels=frozenset({"county"})),
+        write=Writers(APPROVERS, levels=frozenset({"county"})),
+        scope="area",
+        samples=project_step_samples,
+        junk_query=({"year": "\x00"}, {"year": "²⁰²⁶"}, {"year": "9" * 500}),
+        note="the steps of a project in the library (plan, carry over, withdraw, adjust): the"
+        " county's approvers",
+    ),
     # --- gis
     "gis:map": Rule(read=LOGIN, samples=map_samples),
     "gis:areas_geojson": Rule(
@@ -695,6 +1245,13 @@ RULES: dict[str, Rule] = {
     "gis:asset_popup": Rule(read=LOGIN, scope="area", samples=popup_samples, body="json"),
     "gis:asset_search": Rule(
         read=LOGIN, samples=search_samples, body="json", junk_query=({"q": "\x00"},)
+    ),
+    "gis:project_popup": Rule(read=LOGIN, scope="area", samples=project_popup_samples, body="json"),
+    "gis:needs_geojson": Rule(
+        read=LOGIN,
+        samples=needs_samples,
+        body="json",
+        junk_query=({"status": "\x00"}, {"area": "\x00"}, {"year": "\x00"}),
     ),
     "gis:township_indicators": Rule(
         read=LOGIN,
@@ -759,6 +1316,54 @@ RULES: dict[str, Rule] = {
         body="xlsx",
         get_ok=frozenset({200, 404}),
         note="the workbook the worker wrote as it checked the file; 404 when it found none",
+    ),
+    # --- the project libraries' files (issue 19)
+    "transfer:project_export": Rule(
+        read=LOGIN, samples=project_export_samples, junk_query=FILTER_JUNK
+    ),
+    "transfer:plan_export": Rule(
+        read=LOGIN, samples=plan_task_export_samples, junk_query=FILTER_JUNK
+    ),
+    "transfer:task_export": Rule(
+        read=LOGIN,
+        samples=plan_task_export_samples,
+        junk_query=({"q": "\x00"}, {"year": "\x00"}, {"year": "9" * 500}),
+    ),
+    "transfer:project_import_list": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS, levels=frozenset({"township", "county"})),
+        samples=import_list_samples,
+        valid_post_writes=False,
+        note="upload: editors at township or county level (a village sends its needs up, so a"
+        " village editor sees why and may not upload); an empty POST shows the form's errors",
+    ),
+    "transfer:project_import_detail": Rule(
+        read=EDITORS, scope="owner", role_first=True, samples=_project_import_samples()
+    ),
+    "transfer:project_import_status": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_project_import_samples(),
+        body="json",
+    ),
+    "transfer:project_import_commit": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="owner",
+        role_first=True,
+        samples=_project_import_samples(post=True),
+        valid_post_writes=False,
+        note="its owner (or a superuser); 409 when there is nothing it may write",
+    ),
+    "transfer:project_import_problems": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_project_import_samples(),
+        body="xlsx",
+        get_ok=frozenset({200, 404}),
+        note="the rows with problems as the worker wrote them; 404 when it found none",
     ),
 }
 
@@ -875,6 +1480,11 @@ class World:
     exports: dict[str, tuple[int, frozenset[str]]]
     sessions: dict[str, str]  # account -> session key
     tmp: Path
+    # slot -> (pk, code) of a project at the slot's probe; a need there too (issue 19's map)
+    projects: dict[str, tuple[int, str]] = dataclasses.field(default_factory=dict)
+    # slot -> the project libraries' records there (issue 19's pages)
+    library: dict[str, "Library"] = dataclasses.field(default_factory=dict)
+    tasks: dict[str, int] = dataclasses.field(default_factory=dict)  # county code -> task pk
 
 
 def _tile_of(point: Point, z: int) -> tuple[int, int, int]:
@@ -947,6 +1557,65 @@ def _probe(slot: str, village: AdminArea, actor: User) -> Probe:
         attachment_id=log.attachments.get().pk, tile15=_tile_of(point, 15),
         tile10=_tile_of(point, 10),
     )  # fmt: skip
+
+
+@dataclasses.dataclass
+class Library:
+    """The project libraries' records at one probe place, each named after the probe's asset
+    so that the leak check finds them outside the area: needs sent to the township
+    (``submitted``), posted and ready to be sent (``posted``) and accepted (``accepted``); a
+    project in the library (``project``, the map's) and a proposal (``proposal``); a file of
+    the submitted need and one of the library project."""
+
+    submitted: ConstructionNeed
+    posted: ConstructionNeed
+    accepted: ConstructionNeed
+    project: Project
+    proposal: Project
+    need_file_id: int
+    project_file_id: int
+
+
+def _probe_file(**owner: Any) -> int:
+    """A photo of a need or a project, stored like an upload."""
+    item = ProjectFile(
+        county_code=(owner.get("need") or owner.get("project")).county_code,
+        kind="photo", original_name="扫描.jpg", content_type="image/jpeg", size=len(JPEG),
+        uploaded_by=User.objects.get(username="admin"), **owner,
+    )  # fmt: skip
+    item.file.save("probe.jpg", ContentFile(JPEG), save=False)
+    item.save()
+    return item.pk
+
+
+def _probe_library(probe: Probe) -> Library:
+    """Needs, projects and files at the probe's place (see Library)."""
+    name, village, geom = probe.a.name, probe.village, probe.a.geom
+    project = map_project(village, geom=geom, name=f"{name}所属项目")
+    submitted = map_need(village, geom=geom, title=f"{name}配套需求")
+    posted = map_need(
+        village, title=f"{name}公示需求", status="posted", meeting_kind="representatives",
+        meeting_on=TODAY - datetime.timedelta(days=40), meeting_attendance=30,
+        posted_from=TODAY - datetime.timedelta(days=30),
+        posted_to=TODAY - datetime.timedelta(days=20),
+    )  # fmt: skip
+    accepted = map_need(
+        village, title=f"{name}已审需求", status="accepted", genuine=True, necessary=True,
+        feasible=True,
+    )  # fmt: skip
+    proposal = map_project(village, status="proposed", name=f"{name}申报项目")
+    return Library(
+        submitted=submitted, posted=posted, accepted=accepted, project=project,
+        proposal=proposal, need_file_id=_probe_file(need=submitted),
+        project_file_id=_probe_file(project=project),
+    )  # fmt: skip
+
+
+def _probe_task(county_code: str, task: str) -> int:
+    return TaskListItem.objects.create(
+        county_code=county_code, year=TODAY.year, task=task, department="扫描农业农村委",
+        created_by=User.objects.get(username="admin"),
+    ).pk  # fmt: skip
 
 
 def _move(probe: Probe, village: AdminArea) -> Probe:
@@ -1104,6 +1773,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
         }
         slots = {slot: _probe(slot, village, admin) for slot, village in places.items()}
         slots["NB"] = _move(slots["NB"], _neighbour_county(places["NB"]))
+        library = {slot: _probe_library(probe) for slot, probe in slots.items()}
+        projects = {slot: (lib.project.pk, lib.project.code) for slot, lib in library.items()}
+        tasks = {
+            "500101": _probe_task("500101", "扫描任务"),
+            "500102": _probe_task("500102", "扫描邻区任务"),
+        }
         for username, (role, where) in EXTRA_ACCOUNTS.items():
             area = AdminArea.objects.get(code=LONGJU) if where == "township" else places[where]
             # No password: they only ever sign in with force_login (a hash costs a second).
@@ -1138,7 +1813,15 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
             client.force_login(users[name])
             sessions[name] = client.cookies[settings.SESSION_COOKIE_NAME].value
         yield World(
-            slots=slots, scopes=scopes, imports=imports, exports=exports, sessions=sessions, tmp=tmp
+            slots=slots,
+            scopes=scopes,
+            imports=imports,
+            exports=exports,
+            sessions=sessions,
+            tmp=tmp,
+            projects=projects,
+            library=library,
+            tasks=tasks,
         )
     finally:
         transaction.set_rollback(True)
@@ -1318,8 +2001,10 @@ def test_access(name: str, world: World) -> None:
 
 def _rights(rule: Rule, scope: Scope) -> tuple[bool, bool]:
     anonymous = scope.user is None
-    may_read = rule.read in (PUBLIC, LOGIN) or (
-        isinstance(rule.read, frozenset) and not anonymous and scope.role in rule.read
+    may_read = (
+        rule.read in (PUBLIC, LOGIN)
+        or (isinstance(rule.read, frozenset) and not anonymous and scope.role in rule.read)
+        or (isinstance(rule.read, Writers) and rule.read.allow(scope))
     )
     may_write = rule.write == PUBLIC or (
         isinstance(rule.write, Writers) and rule.write.allow(scope)

@@ -95,3 +95,21 @@ def test_pages_benchmark_runs_at_a_tiny_size() -> None:
     for page in ("/todo/", "/areas/500101000000/", "/assets/", "/gis/imports/"):
         assert re.search(rf"\s{re.escape(page)}\s+200\s+[\d.]+\s+[\d.]+\s+[\d.]+$", out, re.M), out
     assert "targets: " in out, out
+
+
+def test_projects_benchmark_runs_at_a_tiny_size() -> None:
+    out = run_bench(
+        "projects.py", "--projects", "300", "--rounds", "2", "--tiles", "2", "--tile-rounds", "1"
+    )
+    assert re.search(r"^[\d,]+ assets, [\d,]+ projects", out, re.M), out
+    for user in ("planner", "township_manager", "village_clerk"):
+        assert re.search(rf"^{user} \(.*\)\n  baseline: asset list query.*\s[\d.]+$", out, re.M), (
+            out
+        )
+    assert len(re.findall(r"library query, all of the above\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+"
+                          r"[\d.]+x the asset list", out)) == 3, out  # fmt: skip
+    # The project tiles: measured once the map's layer exists, a TODO until then.
+    assert re.search(r"^\s*16\s+[\d,]+ \|\s+[\d.]+\s+[\d.]+ \|", out, re.M) or (
+        "project tiles: TODO" in out
+    ), out
+    assert "targets (library list p95" in out, out

@@ -29,7 +29,7 @@ from transfer import importers
 from transfer.importers import mapping as column_mapping
 from transfer.importers.options import YUAN, ImportOptions
 from transfer.importers.run import missing_columns
-from transfer.models import AssetImport, ExportJob, ImportLayout
+from transfer.models import AssetImport, ExportJob, ImportLayout, ProjectImport
 
 log = logging.getLogger(__name__)
 
@@ -406,3 +406,146 @@ def _failure(exc: Exception) -> str:
         ),
         error=type(exc).__name__,
     )
+
+
+# --- project library imports (transfer.importers.projects) ----------------------------------
+
+
+def start_project_check(item: ProjectImport) -> None:
+    """Queue the check of an uploaded project library."""
+    transaction.on_commit(lambda: check_project_import.enqueue(item.pk))
+
+
+def project_rows_done(item: ProjectImport) -> int:
+    """Rows the running job has read so far (the row keeps the final count)."""
+    if not item.busy:
+        return item.rows_done
+    return int(caches["jobs"].get(progress_key(item.pk, "project-import")) or 0)
+
+
+def can_commit_project(item: ProjectImport) -> bool:
+    """Checked, without a single problem, and with something to write."""
+    outcome = item.outcome or {}
+    return (
+        item.state == ProjectImport.State.CHECKED
+        and outcome.get("errors") == 0
+        and outcome.get("create", 0) + outcome.get("update", 0) > 0
+    )
+
+
+def request_project_commit(item: ProjectImport) -> bool:
+    """Queue the commit of a checked project library, once; False when it may not be."""
+    with transaction.atomic():
+        current = ProjectImport.objects.select_for_update().get(pk=item.pk)
+        if not can_commit_project(current):
+            return False
+        current.state = ProjectImport.State.QUEUED
+        current.commit_requested = True
+        current.save(update_fields=["state", "commit_requested"])
+        transaction.on_commit(lambda: commit_project_import.enqueue(current.pk))
+    return True
+
+
+def _project_label(item: ProjectImport) -> str:
+    """How the projects' steps name the file: 项目库.xlsx（导入 #12）, then the row."""
+    return f"{item.original_name}（导入 #{item.pk}）"
+
+
+def _finish_project(pk: int, state: str, **values: Any) -> None:
+    ProjectImport.objects.filter(pk=pk).update(
+        state=state, finished_at=timezone.now(), **{k: storable(v) for k, v in values.items()}
+    )
+
+
+@task()
+def check_project_import(pk: int) -> str:
+    """Run every row of the library through the project services and undo it all: the counts
+    and every problem (and a workbook of the rows with problems) for the preview."""
+    from transfer.importers import projects as project_importer
+
+    item = ProjectImport.objects.select_related("user", "user__area").get(pk=pk)
+    caches["jobs"].set(progress_key(pk, "project-import"), 0)
+    ProjectImport.objects.filter(pk=pk).update(state=ProjectImport.State.CHECKING, rows_done=0)
+
+    def opened(total: int) -> None:
+        ProjectImport.objects.filter(pk=pk).update(rows_total=total)
+
+    folder = Path(tempfile.mkdtemp(prefix="atlas-problems-"))
+    workbook = folder / f"project-problems-{pk}.xlsx"
+    writer = importers.ProblemsWriter(str(workbook))
+    try:
+        with time_limit(settings.JOB_TIME_LIMIT):
+            outcome = project_importer.preview(
+                Path(item.file.path),
+                item.user,
+                label=_project_label(item),
+                progress=_progress(pk, "project-import"),
+                on_open=opened,
+                each=writer,
+            )
+        writer.close()
+        problems = ""
+        if outcome.errors:
+            with workbook.open("rb") as handle:
+                item.problems_file.save(workbook.name, File(handle), save=False)
+            problems = item.problems_file.name
+    except importers.ImportRefused as exc:
+        _finish_project(pk, ProjectImport.State.REJECTED, message=str(exc))
+        return "rejected"
+    except Exception as exc:
+        log.exception("project import %s: check failed", pk)
+        _finish_project(pk, ProjectImport.State.FAILED, message=_failure(exc))
+        return "failed"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    _finish_project(
+        pk,
+        ProjectImport.State.CHECKED,
+        outcome=outcome.as_dict(),
+        rows_done=outcome.rows,
+        problems_file=problems,
+    )
+    return "checked"
+
+
+@task()
+def commit_project_import(pk: int) -> str:
+    """Check the library again and write it in one transaction, or write nothing."""
+    from transfer.importers import projects as project_importer
+
+    item = ProjectImport.objects.select_related("user", "user__area").get(pk=pk)
+    caches["jobs"].set(progress_key(pk, "project-import"), 0)
+    ProjectImport.objects.filter(pk=pk).update(state=ProjectImport.State.COMMITTING, rows_done=0)
+    try:
+        with time_limit(settings.JOB_TIME_LIMIT):
+            outcome = project_importer.commit(
+                Path(item.file.path),
+                item.user,
+                label=_project_label(item),
+                command=f"import #{pk} {item.original_name}",
+                progress=_progress(pk, "project-import"),
+            )
+    except project_importer.Rejected as exc:
+        _finish_project(
+            pk,
+            ProjectImport.State.CHECKED,
+            outcome=exc.outcome.as_dict(),
+            message=bilingual(gettext_noop("Some rows have problems now: nothing was imported.")),
+            problems_file="",
+        )
+        return "rejected"
+    except importers.ImportRefused as exc:
+        _finish_project(pk, ProjectImport.State.REJECTED, message=str(exc))
+        return "rejected"
+    except Exception as exc:
+        log.exception("project import %s: commit failed", pk)
+        _finish_project(pk, ProjectImport.State.FAILED, message=_failure(exc))
+        return "failed"
+    _finish_project(
+        pk,
+        ProjectImport.State.COMMITTED,
+        outcome=outcome.as_dict(),
+        rows_done=outcome.rows,
+        committed_at=timezone.now(),
+    )
+    return "committed"

@@ -1,6 +1,7 @@
-"""The writes of files in and out: uploading a ledger (an import job) and asking for an export
-too big to wait for (an export job). Pages and commands call these; the jobs run in the worker
-(transfer.jobs). Each is one transaction, attributed to its actor like the registry's services."""
+"""The writes of files in and out: uploading a ledger or a project library (an import job) and
+asking for an export too big to wait for (an export job). Pages and commands call these; the
+jobs run in the worker (transfer.jobs). Each is one transaction, attributed to its actor like
+the registry's services."""
 
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from registry.models import User
 from registry.services import service
 from transfer import jobs
-from transfer.models import AssetImport, ExportJob
+from transfer.models import AssetImport, ExportJob, ProjectImport
 
 
 @service
@@ -36,3 +37,15 @@ def export_start(
     )
     jobs.start_export(job)
     return job
+
+
+@service
+def project_import_upload(*, actor: User, upload: UploadedFile) -> ProjectImport:
+    """Keep an uploaded project library and queue its check (the preview); nothing is imported
+    yet."""
+    name = Path(upload.name or "library").name
+    item = ProjectImport(user=actor, original_name=name[:200], size=upload.size or 0)
+    item.file.save(name[-80:], upload, save=False)
+    item.save()
+    jobs.start_project_check(item)
+    return item

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transfer.views import exports, imports
+from transfer.views import exports, imports, project_imports
 
 app_name = "transfer"
 
@@ -18,4 +18,34 @@ urlpatterns = [
     path("gis/imports/<int:pk>/columns/", imports.import_mapping, name="import_mapping"),
     path("gis/imports/<int:pk>/commit", imports.import_commit, name="import_commit"),
     path("gis/imports/<int:pk>/problems.xlsx", imports.import_problems, name="import_problems"),
+    # The project libraries (一库一单): exports of the library, the year's plan and the task list,
+    # and the import of a library kept before the register.
+    path("project-files/library.<str:fmt>", exports.project_export, name="project_export"),
+    path("project-files/plan.<str:fmt>", exports.plan_export, name="plan_export"),
+    path("project-files/tasks.<str:fmt>", exports.task_export, name="task_export"),
+    path(
+        "project-files/imports/",
+        project_imports.project_import_list,
+        name="project_import_list",
+    ),
+    path(
+        "project-files/imports/<int:pk>/",
+        project_imports.project_import_detail,
+        name="project_import_detail",
+    ),
+    path(
+        "project-files/imports/<int:pk>.json",
+        project_imports.project_import_status,
+        name="project_import_status",
+    ),
+    path(
+        "project-files/imports/<int:pk>/commit",
+        project_imports.project_import_commit,
+        name="project_import_commit",
+    ),
+    path(
+        "project-files/imports/<int:pk>/problems.xlsx",
+        project_imports.project_import_problems,
+        name="project_import_problems",
+    ),
 ]

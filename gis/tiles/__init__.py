@@ -13,9 +13,11 @@ from gis.tiles.engine import (
     envelope,
     features_tile,
     render,
+    summed_cells_tile,
 )
+from gis.tiles.projects import PROJECTS, rebuild_project_cells
 
-LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (ASSETS,)}
+LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (ASSETS, PROJECTS)}
 
 # The asset layer's zoom from which features replace clusters (the map page and tests read it).
 RAW_MIN_ZOOM = ASSETS.feature_min_zoom
@@ -24,6 +26,7 @@ __all__ = [
     "ASSETS",
     "EXTENT",
     "LAYERS",
+    "PROJECTS",
     "RAW_MIN_ZOOM",
     "CellTable",
     "TileLayer",
@@ -34,5 +37,7 @@ __all__ = [
     "envelope",
     "features_tile",
     "rebuild_cells",
+    "rebuild_project_cells",
     "render",
+    "summed_cells_tile",
 ]

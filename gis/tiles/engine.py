@@ -6,7 +6,8 @@ written here is the ST_AsMVT wrapper around the ORM's query, with quoted column 
 From a layer's ``feature_min_zoom`` a tile holds every feature, its id as the MVT feature id.
 Below it, clusters: one point per 16th-of-a-tile cell with its count and the layer's counts by
 kind, summed from the layer's precomputed cell table (``CellTable``) when the filters are ones
-the cells are keyed by, else aggregated on the fly from the matching features.
+the cells are keyed by (or from the cells its own ``scoped_cells`` selects, when it answers the
+scope and filters), else aggregated on the fly from the matching features.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -70,7 +71,12 @@ class TileLayer:
     maps each MVT property to a field or expression. Below ``feature_min_zoom`` the tile holds
     clusters with a count ``n`` and one count per entry of ``cluster_counts`` (the features
     matching its Q). ``version(tile)`` is the data version the tile cache is keyed by; a layer
-    without one is not cached."""
+    without one is not cached.
+
+    ``scoped_cells(prefix, filters)``, for cells that the generic ``CellTable`` cannot use
+    (a scope that is not an area-code prefix, filters by lists of values), gives the layer's
+    own cell rows (z, cx, cy, n, sx, sy and the fields of ``cluster_counts``) for the user's
+    scope prefix and filters, or None when they cannot answer them."""
 
     name: str
     queryset: Callable[[Any, Mapping[str, Any]], QuerySet[Any]]
@@ -82,6 +88,7 @@ class TileLayer:
     cluster_counts: Mapping[str, Q] = field(default_factory=dict)
     cells: CellTable | None = None
     version: Callable[[TileRequest], int] | None = None
+    scoped_cells: Callable[[str, Mapping[str, Any]], QuerySet[Any] | None] | None = None
 
     @property
     def clusters(self) -> str:
@@ -242,6 +249,31 @@ def _compile_cells(layer: TileLayer, keys: tuple[str, ...]) -> tuple[str, list[A
     return sql, slots
 
 
+def summed_cells_tile(layer: TileLayer, tile: TileRequest, cells: QuerySet[Any]) -> bytes:
+    """Clusters summed from the cell rows ``cells`` (already narrowed to the user's scope and
+    filters) of this tile."""
+    lo_x, lo_y = tile.x * CELLS_PER_TILE, tile.y * CELLS_PER_TILE
+    rows = (
+        cells.filter(
+            z=tile.z,
+            cx__range=(lo_x, lo_x + CELLS_PER_TILE - 1),
+            cy__range=(lo_y, lo_y + CELLS_PER_TILE - 1),
+        )
+        .values("cx", "cy")
+        .annotate(
+            p_n=Sum("n"),
+            **{f"p_{name}": Sum("n", filter=q) for name, q in layer.cluster_counts.items()},
+            p_mx=ExpressionWrapper(Sum("sx") / Sum("n"), output_field=FloatField()),
+            p_my=ExpressionWrapper(Sum("sy") / Sum("n"), output_field=FloatField()),
+        )
+        .filter(p_n__gt=0)
+        .annotate(**_cluster_point(tile))
+        .values("p_n", *(f"p_{name}" for name in layer.cluster_counts), GEOMETRY)
+        .order_by()
+    )
+    return _mvt(layer.clusters, rows, ["n", *layer.cluster_counts])
+
+
 def aggregate_tile(layer: TileLayer, tile: TileRequest, features: QuerySet[Any]) -> bytes:
     """Clusters of the matching features, aggregated on the fly (filters the cells cannot
     answer): each feature counted at a point on its surface, in the cell of that point."""
@@ -305,4 +337,8 @@ def render(
         if narrowed is None:
             return b""
         return cells_tile(layer, tile, prefix=narrowed, filters=filters)
+    if layer.scoped_cells is not None:
+        cells = layer.scoped_cells(prefix, filters)
+        if cells is not None:
+            return summed_cells_tile(layer, tile, cells)
     return aggregate_tile(layer, tile, features())

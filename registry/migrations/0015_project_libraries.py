@@ -790,7 +790,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='constructionneed',
-            constraint=models.CheckConstraint(condition=models.Q(('horizon_to__gte', models.F('horizon_from'))), name='need_horizon', violation_error_message='The last year cannot come before the first.'),
+            constraint=models.CheckConstraint(condition=models.Q(('horizon_to__gte', models.F('horizon_from'))), name='need_horizon', violation_error_message='截止年度不能早于起始年度。 / The last year cannot come before the first.'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='constructionneed',
@@ -870,7 +870,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='tasklistitem',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='task_progress', violation_error_message='Progress is a percentage up to 100.'),
+            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='task_progress', violation_error_message='进度为不超过 100 的百分比。 / Progress is a percentage up to 100.'),
         ),
         pgtrigger.migrations.AddTrigger(
             model_name='tasklistitem',
@@ -910,15 +910,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[0-9]{14}$')), name='project_code_format', violation_error_message='A project code has 14 digits.'),
+            constraint=models.CheckConstraint(condition=models.Q(('code__regex', '^[0-9]{14}$')), name='project_code_format', violation_error_message='项目编号为 14 位数字。 / A project code has 14 digits.'),
         ),
         migrations.AddConstraint(
             model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('in_construction_library', True), ('in_bridging_library', True), _connector='OR'), name='project_in_a_library', violation_error_message='A project belongs to at least one library.'),
+            constraint=models.CheckConstraint(condition=models.Q(('in_construction_library', True), ('in_bridging_library', True), _connector='OR'), name='project_in_a_library', violation_error_message='项目至少属于一个项目库。 / A project belongs to at least one library.'),
         ),
         migrations.AddConstraint(
             model_name='project',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__isnull', True), ('period_start__isnull', True), ('period_end__gte', models.F('period_start')), _connector='OR'), name='project_period', violation_error_message='The project cannot finish before it starts.'),
+            constraint=models.CheckConstraint(condition=models.Q(('period_end__isnull', True), ('period_start__isnull', True), ('period_end__gte', models.F('period_start')), _connector='OR'), name='project_period', violation_error_message='项目完工日期不能早于开工日期。 / The project cannot finish before it starts.'),
         ),
         migrations.AddConstraint(
             model_name='project',

@@ -1,5 +1,5 @@
 """National defaults for the project libraries: which fund sources are bridging funds, and the
-positive and negative lists of bridging-fund uses (DOMAIN.md 4.2).
+positive and negative lists of bridging-fund uses (docs/project-libraries.md, "Fund rules").
 
 Local policy is configuration: a province adds its own rows (province_code, years) in the
 admin. The positive directions are those a county restated from the national guidance (sourced);
@@ -34,7 +34,7 @@ NEGATIVE = [
     ("urban", "城市基础设施建设和城市产业发展"),
     ("debt_repayment", "偿还债务"),
 ]
-POSITIVE_BASIS = "县级衔接资金支出方向（DOMAIN.md 4.2，R38）"
+POSITIVE_BASIS = "衔接资金支出方向（达州市转述，dazhou.gov.cn/xxgk-show-36568.html）"
 NEGATIVE_BASIS = "《中央财政衔接推进乡村振兴补助资金管理办法》（财农〔2021〕19号），待核对原文"
 
 

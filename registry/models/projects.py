@@ -316,6 +316,9 @@ class Project(models.Model):
             GinIndex(fields=["area_codes"], name="project_area_codes"),
             models.Index(fields=["county_code", "status", "year"], name="project_status_year"),
             models.Index(fields=["county_code", "plan_year"], name="project_plan_year"),
+            # The library's order (newest year first, then code): a page is read from the index
+            # instead of sorting every project of the county.
+            models.Index(fields=["county_code", "-year", "code"], name="project_list_order"),
             GistIndex(fields=["geom_3857"], name="project_geom_3857_gist"),
         ]
         triggers = [protect_delete()]

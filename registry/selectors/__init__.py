@@ -556,7 +556,9 @@ class CountOf(Subquery):
 
 
 # The kinds of work a to-do list holds, in the order the page shows them.
-TODO_KINDS = ("returned", "registrations", "plans", "disposals", "inspections")
+TODO_KINDS = (
+    "returned", "registrations", "plans", "disposals", "inspections", "needs", "projects"
+)  # fmt: skip
 
 
 def todo_sources(
@@ -574,6 +576,10 @@ def todo_sources(
     * ``disposals``: disposal requests waiting for the user's level to decide;
     * ``inspections``: assets whose maintenance duty in force is overdue for an inspection
       (editors).
+    * ``needs``: villages' construction needs sent to the township (its approvers);
+    * ``projects``: project proposals waiting for the review of the user's level (a township's
+      approvers: those led in the township; the county's: those it leads itself), and for the
+      county's approvers the projects waiting for its appraisal or its approval.
 
     The same rules as the services' (registration_can_review, plan_can_advance,
     disposal_can_decide). Readers get nothing; no query runs here."""
@@ -585,6 +591,7 @@ def todo_sources(
         # With asset_list's annotations, which the page orders by.
         "inspections": asset_list(user=user, today=today).none(),
     }
+    sources.update(_project_todo(user))
     if not isinstance(user, User) or scope_prefix(user) is None:
         return sources
     level = scope_level(user)
@@ -637,6 +644,40 @@ def todo_sources(
     sources["inspections"] = asset_list(user=user, today=today).filter(
         pk__in=_overdue_duties(user=user, today=today).values("asset_id")
     )
+    return sources
+
+
+def _project_todo(user: User | AnonymousUser) -> dict[str, QuerySet[Any]]:
+    """The project libraries' waiting work (todo_sources' ``needs`` and ``projects``): the same
+    rules as need_can_review and project_can."""
+    from registry.choices import NeedStatus, ProjectStatus
+    from registry.models import ConstructionNeed, Project
+
+    sources: dict[str, QuerySet[Any]] = {
+        "needs": ConstructionNeed.objects.none(),
+        "projects": Project.objects.none(),
+    }
+    approver = isinstance(user, User) and (user.is_superuser or user.role in APPROVER_ROLES)
+    level = scope_level(user)
+    if not approver or level not in (ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY):
+        return sources
+    proposed = Q(status=ProjectStatus.PROPOSED)
+    if level == ApprovalLevel.TOWNSHIP:
+        sources["needs"] = visible_to(
+            user,
+            ConstructionNeed.objects.filter(status=NeedStatus.SUBMITTED),
+            code_field="area_code",
+        )
+        waiting = (
+            proposed
+            & Q(area_code__startswith=scope_prefix(user) or "\x00")
+            & ~Q(area__level=AreaLevel.COUNTY)
+        )
+    else:
+        waiting = (proposed & Q(area__level=AreaLevel.COUNTY)) | Q(
+            status__in=[ProjectStatus.TOWNSHIP_REVIEWED, ProjectStatus.APPRAISED]
+        )
+    sources["projects"] = project_scope(user=user).filter(waiting)
     return sources
 
 
@@ -738,6 +779,8 @@ def todo_items(
             .order_by("requested_on", "id")
         ),
         "inspections": first(sources["inspections"].order_by("inspection_due", "code")),
+        "needs": first(sources["needs"].select_related("area").order_by("created_at", "id")),
+        "projects": first(sources["projects"].select_related("area").order_by("status", "code")),
     }
     for plan in items["plans"]:  # levels as ApprovalLevel: a page shows their label
         plan.return_level = ApprovalLevel(plan.return_level) if plan.return_level else None

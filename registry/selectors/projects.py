@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from registry.choices import ProjectCategory, ProjectStatus
@@ -53,6 +53,14 @@ def project_scope(*, user: User | AnonymousUser, qs: QuerySet[Project] | None = 
     return qs.filter(area_codes__overlap=codes)
 
 
+def _funding_sum(field: str) -> Subquery:
+    """The sum of one money column of a project's funding lines, as a correlated subquery: it
+    runs only for the rows a page shows, and a count leaves it out (a join with GROUP BY over
+    every project's columns cost 0.9 s a page at 50,000 projects, bench/projects.py)."""
+    lines = ProjectFunding.objects.filter(project=OuterRef("pk")).order_by().values("project")
+    return Subquery(lines.annotate(total=Sum(field)).values("total"))
+
+
 def project_list(*, user: User | AnonymousUser) -> Any:
     """Projects in the user's scope with what a list shows: the lead area, and the planned and
     actual investment summed in the same query."""
@@ -60,8 +68,8 @@ def project_list(*, user: User | AnonymousUser) -> Any:
         project_scope(user=user)
         .select_related("area", "area__parent")
         .annotate(
-            planned_total=Coalesce(Sum("funding__planned"), Decimal(0)),
-            actual_total=Sum("funding__actual"),
+            planned_total=Coalesce(_funding_sum("planned"), Decimal(0)),
+            actual_total=_funding_sum("actual"),
         )
     )
 

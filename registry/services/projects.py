@@ -431,10 +431,11 @@ def _write_funding(project: Project, planned: dict[FundSource, Decimal]) -> None
 
 @service
 def project_propose(
-    *, actor: User, data: ProjectInput, needs: Iterable[ConstructionNeed] = ()
+    *, actor: User, data: ProjectInput, needs: Iterable[ConstructionNeed] = (), note: str = ""
 ) -> Project:
     """Propose a project (申报), led from a village or township (or the county), merging the
-    accepted needs it answers; its code is allocated now and never reused."""
+    accepted needs it answers; its code is allocated now and never reused. ``note`` is kept on
+    its step (an import names its file and row there)."""
     areas = _areas(actor, data.area, data.other_areas)
     if scope_level(actor) == ApprovalLevel.VILLAGE:
         raise denied(gettext_noop("A village sends its needs up; the township proposes projects."))
@@ -476,6 +477,7 @@ def project_propose(
         actor,
         ProjectStatus.PROPOSED,
         from_status="",
+        reason=note,
         details={"needs": [n.pk for n in merged]},
     )
     return project
@@ -1012,6 +1014,8 @@ def project_adjust(
     for pk, value in (targets or {}).items():
         PerformanceTarget.objects.filter(pk=pk).update(target=str(value).strip())
     current.refresh_from_db()
+    # An adjustment cannot bring in what the review would have stopped (rolled back whole).
+    _refuse_negative(current)
     return current
 
 
@@ -1179,3 +1183,84 @@ def task_update(*, actor: User, task: TaskListItem, values: dict[str, Any]) -> T
     clean_bilingual(current)
     current.save()
     return current
+
+
+# --- a library kept before the register (transfer's project import) ------------------------------
+
+# The stages a project of an earlier library may be entered at: up to the year's plan. Later ones
+# (works, acceptance, handover, evaluation) need their own records (actual cost, assets formed)
+# and are taken step by step on the project's page.
+IMPORT_STAGES = (
+    ProjectStatus.PROPOSED,
+    ProjectStatus.TOWNSHIP_REVIEWED,
+    ProjectStatus.APPRAISED,
+    ProjectStatus.IN_LIBRARY,
+    ProjectStatus.PLANNED,
+)
+
+
+@service
+def project_import(
+    *,
+    actor: User,
+    data: ProjectInput,
+    source: str,
+    status: str = ProjectStatus.PROPOSED,
+    plan_year: int | None = None,
+) -> Project:
+    """A project of a library the county kept before the register, entered from a file:
+    proposed like any other (its code allocated now; its step says it came from ``source``,
+    the file and row). A file may state that the project is further on (reviewed, appraised,
+    in the library, in a year's plan): only the county's approver enters it so, and a second
+    step (调整, from 申报 to that stage) records that the decisions were taken before the
+    register, by whom it was entered and from which file. The negative list still applies."""
+    if status not in IMPORT_STAGES:
+        raise field_error(
+            "status",
+            gettext_noop(
+                "A project is entered from a file at most at the year's plan (年度计划); later"
+                " stages are recorded step by step on its page."
+            ),
+        )
+    if plan_year is not None and status != ProjectStatus.PLANNED:
+        raise field_error(
+            "plan_year", gettext_noop("Only a project in the year's plan has a plan year.")
+        )
+    note = bilingual(gettext_noop("Imported from %(source)s."), source=source)
+    project = project_propose(actor=actor, data=data, note=note[:1000])
+    if status == ProjectStatus.PROPOSED:
+        return project
+    if not can_approve(actor, project.area_code, ApprovalLevel.COUNTY):
+        raise denied(
+            gettext_noop("Only the county's approver enters a project past 申报 from a file.")
+        )
+    if status == ProjectStatus.PLANNED:
+        if plan_year is None:
+            raise field_error(
+                "plan_year", gettext_noop("A project in the year's plan names its plan year.")
+            )
+        if not project.year <= plan_year <= project.year + 3:
+            raise field_error(
+                "plan_year", gettext_noop("Plan it in its library year or the next ones.")
+            )
+    _refuse_negative(project)
+    reason = bilingual(
+        gettext_noop(
+            "Entered at the stage %(stage)s that %(source)s states: the earlier steps were taken"
+            " before the register."
+        ),
+        stage=str(ProjectStatus(status).label),
+        source=source,
+    )
+    _step(
+        project,
+        ProjectStepKind.ADJUST,
+        actor,
+        status,
+        from_status=ProjectStatus.PROPOSED,
+        reason=reason[:1000],
+        details={"imported": source, "stage": status, "plan_year": plan_year},
+    )
+    bump_version(Project, project.pk, project.version, status=status, plan_year=plan_year)
+    project.refresh_from_db()
+    return project

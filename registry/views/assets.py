@@ -174,6 +174,7 @@ class AssetDetailView(TemplateView):
             documents=list(asset.attachments.filter(maintenance_log__isnull=True)),
             funding=list(asset.funding.select_related("source").filter(amount__gt=0)),
             timeline=selectors.asset_timeline(asset=asset, mask_personal=not personal, user=user),
+            trace=selectors.asset_trace(asset=asset),
             geometry=geojson(asset.geom),
             outline=selectors.area_surroundings(user=user, area=place or asset.area),
             benefit_links=[BenefitLink(v).label for v in asset.benefit_links if v in BenefitLink],

@@ -305,6 +305,19 @@ def test_an_approved_project_changes_only_through_a_recorded_adjustment(
         "target:硬化里程": "≥3.2",
     }
     assert adjusted.status == "in_library"
+    # An adjustment cannot bring in a use the review would have stopped: refused, nothing kept.
+    with pytest.raises(ValidationError) as caught:
+        P.project_adjust(
+            actor=county_approver,
+            project=adjusted,
+            expected_version=adjusted.version,
+            reason="改建村委办公楼",
+            values={"fund_uses": ["office_buildings"]},
+        )
+    assert "修建楼堂馆所及党政机关办公用房" in str(caught.value)
+    adjusted.refresh_from_db()
+    assert adjusted.fund_uses != ["office_buildings"]
+    assert adjusted.steps.filter(kind="adjust").count() == 1
 
 
 def test_a_project_the_year_did_not_fund_carries_over_with_its_code(

@@ -65,6 +65,9 @@ def describe_filters(user: Any, query: Any, filterset: Any) -> str:
             label, text = gettext("Area"), _area_words(user, str(raw).strip())
         elif isinstance(flt, django_filters.ChoiceFilter):
             text = str(dict(flt.extra.get("choices", ())).get(value, value))
+        elif isinstance(flt, django_filters.MultipleChoiceFilter):
+            labels = dict(flt.extra.get("choices", ()))
+            text = "、".join(str(labels.get(v, v)) for v in value)
         elif isinstance(flt, django_filters.BooleanFilter):
             text = gettext("Yes") if value else gettext("No")
         elif isinstance(value, datetime.date):

@@ -1,5 +1,6 @@
-"""Any ledger (registry.ledgers.Ledger) as Excel or CSV: the record lists and every ledger
-declared next."""
+"""Any ledger (registry.ledgers.Ledger) as Excel or CSV, and as a GeoPackage when its records
+have a geometry: the record lists, the project library, the year's plan, the task list and every
+ledger declared next."""
 
 import csv
 import tempfile
@@ -21,14 +22,28 @@ from transfer.exporters.tables import SheetFormats, write_totals
 # and every ledger declared in registry.ledgers ------------------------------------------------
 
 
-def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str]) -> Path:
+# Column widths (characters) of the Excel sheet by column key; 14 for the others.
+WIDTHS = {"asset_code": 18, "asset_name": 18, "code": 17, "name": 26, "content": 30, "task": 24,
+          "villages": 24, "area_codes": 16, "area_code": 14, "fund_direction": 24}  # fmt: skip
+
+
+def export_ledger(
+    spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str], layer: str = ""
+) -> Path:
     """A ledger (registry.ledgers.Ledger) as Excel (a ledger sheet with Excel dates, an
     autofilter on the header and totals of the money columns that follow the filter, and a
-    statement sheet) or CSV (UTF-8 with BOM, ISO dates), in its order, batch by batch. Choices
+    statement sheet), CSV (UTF-8 with BOM, ISO dates) or GeoPackage (one layer named ``layer``,
+    transfer.exporters.vectors.write_ledger_vector), in its order, batch by batch. Choices
     are written by their labels and yes/no in words (registry.ledgers.label)."""
 
     folder = Path(tempfile.mkdtemp(prefix="atlas-export-"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    if fmt == "gpkg":
+        from transfer.exporters.vectors import write_ledger_vector
+
+        path = folder / f"{spec.key}-{stamp}.gpkg"
+        write_ledger_vector(spec, qs, path, layer=layer or spec.key)
+        return path
     columns = spec.exported
     rows = spec.rows(qs).iterator(chunk_size=BATCH)
 
@@ -67,7 +82,7 @@ def export_ledger(spec: Any, qs: QuerySet[Any], fmt: str, *, meta: dict[str, str
     sheet.repeat_rows(0)
     for i, column in enumerate(columns):
         sheet.write_string(0, i, column.header, formats.head)
-        sheet.set_column(i, i, 18 if column.key in {"asset_code", "asset_name"} else 14)
+        sheet.set_column(i, i, WIDTHS.get(column.key, 14))
     totals: dict[int, Decimal] = {
         i: Decimal(0) for i, c in enumerate(columns) if c.kind == "number"
     }

@@ -1,4 +1,5 @@
-"""GeoJSON (RFC 7946) and, through pyogrio/GDAL from Arrow batches, GeoPackage and Shapefile."""
+"""GeoJSON (RFC 7946) and, through pyogrio/GDAL from Arrow batches, GeoPackage and Shapefile:
+of the asset register, and of any ledger whose records have a geometry (the project library)."""
 
 import contextlib
 import datetime
@@ -12,10 +13,12 @@ from typing import Any
 
 import pyarrow as pa
 import pyogrio
+from django.contrib.gis.db.models.functions import AsWKB
 from django.db.models import (
     QuerySet,
 )
 
+from registry import ledgers
 from registry.models import Asset
 from transfer.exporters.base import BATCH, COLUMNS, _cell, _Ticker, labelled, rows
 
@@ -158,3 +161,66 @@ def write_vector(
     )
     if not shapefile:
         _declare_geometry_type(path, layer, geometry_type(headers))
+
+
+def write_ledger_vector(
+    spec: Any, qs: QuerySet[Any], path: Path, *, layer: str, geometry: str = "geom"
+) -> int:
+    """Any ledger (registry.ledgers.Ledger) whose records have a geometry as a GeoPackage of
+    one layer named ``layer``: its exported columns as fields named by their keys, with their
+    Chinese headers as alternative names (QGIS shows them as aliases), choices by their labels
+    and yes/no in words (registry.ledgers.label), dates as dates, money as REAL, and the layer's
+    geometry type declared when every record has the same one. Returns the rows written."""
+    columns = spec.exported
+    types = {"number": pa.float64(), "int": pa.int64(), "date": pa.date32()}
+    fields = [
+        pa.field(
+            c.key,
+            types.get(c.kind, pa.string()),
+            metadata={"GDAL:OGR:alternative_name": c.header},
+        )
+        for c in columns
+    ]
+    fields.append(pa.field("geometry", pa.binary(), metadata={"ARROW:extension:name": "ogc.wkb"}))
+    schema = pa.schema(fields)
+    headers: set[bytes] = set()
+    count = 0
+
+    def cell(column: Any, value: Any) -> Any:
+        value = ledgers.label(column, value)
+        if value is None:
+            return None
+        if column.kind == "number":
+            return float(value)
+        if column.kind in ("int", "date"):
+            return value
+        return str(value)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        nonlocal count
+        rows = spec.rows(qs, extra={"wkb": AsWKB(geometry)}).iterator(chunk_size=BATCH)
+        while chunk := list(itertools.islice(rows, BATCH)):
+            count += len(chunk)
+            values = [list(v) for v in zip(*chunk, strict=True)]
+            arrays = [[cell(column, v) for v in values[i]] for i, column in enumerate(columns)]
+            wkbs = [None if v is None else bytes(v) for v in values[len(columns)]]
+            headers.update(wkb[:5] for wkb in wkbs if wkb)
+            arrays.append(wkbs)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(col, type=f.type) for col, f in zip(arrays, schema, strict=True)],
+                schema=schema,
+            )
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    pyogrio.write_arrow(
+        reader,
+        str(path),
+        layer=layer,
+        driver="GPKG",
+        geometry_name="geometry",
+        geometry_type="Unknown",
+        crs="EPSG:4490",
+        dataset_options={"VERSION": "1.2"},  # old QGIS/GDAL read 1.2 silently
+    )
+    _declare_geometry_type(path, layer, geometry_type(headers))
+    return count

@@ -1,5 +1,6 @@
 """Export pages: a list or a record ledger as a file, filtered exactly like the page and limited
-to the user's area; big exports become jobs with a page of their own."""
+to the user's area; big exports become jobs with a page of their own. The project libraries'
+ledgers (the library, the year's plan, the task list) are exported here too."""
 
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, Js
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from registry import selectors
+from registry import ledgers, selectors
 from registry.ledgers import LISTS
 from registry.views.base import acting_user
 from transfer import exporters, jobs, services
@@ -112,3 +113,63 @@ def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase
     handle = open(path, "rb")  # noqa: SIM115 - the response closes it
     shutil.rmtree(path.parent, ignore_errors=True)
     return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)
+
+
+# --- the project libraries (一库一单) -------------------------------------------------------------
+
+TABLE_FORMATS = {"xlsx", "csv"}
+LIBRARY_FORMATS = {"xlsx", "csv", "gpkg"}
+LIBRARY_LAYER = "项目库"  # the GeoPackage layer's name, whatever the language of the page
+
+
+def _download(path: Path, fmt: str) -> FileResponse:
+    content_type, _extension = exporters.FORMATS[fmt]
+    handle = open(path, "rb")  # noqa: SIM115 - the response closes it
+    shutil.rmtree(path.parent, ignore_errors=True)
+    return FileResponse(handle, as_attachment=True, filename=path.name, content_type=content_type)
+
+
+@require_GET
+def project_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The county project library as a file: Excel in the county layout (with its totals and
+    the statement sheet), CSV, or a GeoPackage (one layer, 项目库), filtered exactly as the
+    library page lists it (its query string) and limited to the projects the user sees."""
+    if fmt not in LIBRARY_FORMATS:
+        raise Http404
+    user = acting_user(request)
+    filterset = selectors.project_filterset(user=user, filters=request.GET)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    meta = exporters.meta_for(user, request.GET, filterset)
+    spec = ledgers.project_library()
+    path = exporters.export_ledger(spec, filterset.qs, fmt, meta=meta, layer=LIBRARY_LAYER)
+    return _download(path, fmt)
+
+
+@require_GET
+def plan_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The annual implementation plan (年度实施计划: the projects of a year's plan, by plan year,
+    with their planned and actual investment) as Excel or CSV, with the library's filters
+    (``plan_year=2025`` for one year) and the user's scope."""
+    if fmt not in TABLE_FORMATS:
+        raise Http404
+    user = acting_user(request)
+    filterset = selectors.project_filterset(user=user, filters=request.GET)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    meta = exporters.meta_for(user, request.GET, filterset)
+    qs = ledgers.PLAN.prepare(filterset.qs)
+    return _download(exporters.export_ledger(ledgers.PLAN, qs, fmt, meta=meta), fmt)
+
+
+@require_GET
+def task_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The county's task list (任务清单) as Excel or CSV, by year (``year=2025``)."""
+    if fmt not in TABLE_FORMATS:
+        raise Http404
+    user = acting_user(request)
+    filterset = ledgers.TASKS.filterset(request.GET, user)
+    if not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    meta = exporters.meta_for(user, request.GET, filterset)
+    return _download(exporters.export_ledger(ledgers.TASKS, filterset.qs, fmt, meta=meta), fmt)

@@ -1,6 +1,8 @@
 /* The county map. Base: our own boundaries (works offline); an XYZ basemap if configured.
- * Assets come as vector tiles (clusters below zoom 14, features from 14), drawn by
- * Leaflet.VectorGrid; filters rewrite the tile URL. All data is scoped on the server.
+ * Assets and projects come as vector tiles (clusters below zoom 14, features from 14), drawn by
+ * Leaflet.VectorGrid; filters rewrite the tile URL. The villages' construction needs come as
+ * GeoJSON. Projects and needs are off until switched on (or asked for by ``?layers=``); their
+ * filters and legend show while they are. All data is scoped on the server.
  * django-leaflet creates the map and calls window.atlasMapInit(map).
  * Popups close when the map zooms out, and whenever what they describe is no longer drawn (a
  * cluster after any zoom, assets after a filter change, the township indicator when it is
@@ -33,6 +35,16 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var labels = config.labels;
   var CLASS_COLOURS = { operating: "#1e88e5", public: "#2e7d32", household: "#8e24aa" };
+  // Project stage groups (gis/tiles/projects.py STAGE_GROUPS), in the order of a project's life.
+  var STAGE_COLOURS = {
+    proposed: "#f9a825", library: "#00838f", building: "#e65100",
+    completed: "#c2185b", handed_over: "#3949ab", closed: "#9e9e9e",
+  };
+  var NEED_COLOURS = {
+    rural_road: "#bf360c", village_road: "#ff7043", water: "#0277bd", power: "#f9a825",
+    gas: "#827717", logistics: "#6a1b9a", telecom: "#283593", sanitation: "#2e7d32",
+    village_look: "#66bb6a", care: "#d81b60", industry: "#00897b", other: "#757575",
+  };
   var LEVEL_STYLE = {
     county: { color: "#5d4037", weight: 3, fill: false, dashArray: "6 4" },
     township: { color: "#8d6e63", weight: 1.2, fillColor: "#fff3e0", fillOpacity: 0.45 },
@@ -87,7 +99,8 @@
       var popup = keeper.current;
       if (!popup) return;
       // Zooming out leaves the place the popup described; a cluster is redrawn at every zoom.
-      if (map.getZoom() < zoomFrom || popup.options.atlasKind === "cluster") map.closePopup(popup);
+      var kind = popup.options.atlasKind;
+      if (map.getZoom() < zoomFrom || kind === "cluster" || kind === "project-cluster") map.closePopup(popup);
     });
   }
   PopupKeeper.prototype.open = function (kind, latlng, html, options) {
@@ -199,62 +212,82 @@
     };
   }
 
-  function AssetLayerManager(map, layersControl, popups) {
+  /* One declared tile layer (config.tileLayers[spec.name]) in the layer switcher: a layer group
+   * registered once (so that its place in the switcher stays put), whose vector grid is
+   * replaced whenever the filters change. ``spec``: name, label, pane, styles, on (shown when
+   * the page opens), popupKinds (closed when what they describe changes), onCluster(props,
+   * latlng), onFeature(id, latlng), onCreate(layer, url). */
+  function TileLayerManager(map, layersControl, popups, spec) {
     this.map = map;
-    this.control = layersControl;
     this.popups = popups;
+    this.spec = spec;
     this.filters = {};
     this.layer = null;
+    this.group = L.layerGroup();
+    layersControl.addOverlay(this.group, spec.label);
+    this.group.on("remove", function () { popups.close(spec.popupKinds); });
+    if (spec.on) this.group.addTo(map);
   }
-  AssetLayerManager.prototype.url = function () {
+  TileLayerManager.prototype.url = function () {
     var query = new URLSearchParams();
     var filters = this.filters;
     Object.keys(filters).forEach(function (k) { if (filters[k]) query.set(k, filters[k]); });
     var qs = query.toString();
-    return config.tileLayers.assets.url + (qs ? "?" + qs : "");
+    return config.tileLayers[this.spec.name].url + (qs ? "?" + qs : "");
   };
-  AssetLayerManager.prototype.refresh = function () {
+  TileLayerManager.prototype.isOn = function () { return this.map.hasLayer(this.group); };
+  TileLayerManager.prototype.refresh = function () {
     var map = this.map;
-    var popups = this.popups;
-    var wasOn = !this.layer || map.hasLayer(this.layer);
-    // What an open popup says about assets may not hold for the new filters.
-    popups.close(["cluster", "asset"]);
-    if (this.layer) {
-      this.control.removeLayer(this.layer);
-      map.removeLayer(this.layer);
-    }
+    var spec = this.spec;
+    // What an open popup says about the features may not hold for the new filters.
+    this.popups.close(spec.popupKinds);
+    if (this.layer) this.group.removeLayer(this.layer);
     var layer = L.vectorGrid.protobuf(this.url(), {
-      vectorTileLayerStyles: assetStyles(),
+      vectorTileLayerStyles: spec.styles,
       interactive: true,
       maxNativeZoom: 18,
-      // SVG: each symbol takes its own clicks, and clicks beside them reach the townships below.
+      // SVG: each symbol takes its own clicks, and clicks beside them reach the layers below.
       rendererFactory: L.svg.tile,
-      pane: "assets",
+      pane: spec.pane,
     });
     layer.on("click", function (e) {
       // Tile symbols know no position of their own: take it from the mouse.
       if (e.originalEvent) e.latlng = map.mouseEventToLatLng(e.originalEvent);
       var props = e.layer.properties || {};
       if (props.n !== undefined) {
-        showClusterPopup(map, popups, props, e.latlng);
+        spec.onCluster(props, e.latlng);
         return;
       }
       var id = e.layer.featureId;
       if (id === null || id === undefined) return;
-      showAssetPopup(popups, id, e.latlng);
-    });
-    layer.on("remove", function () { popups.close(["cluster", "asset"]); });
-    layer.once("tileload", function () {
-      // Milliseconds from navigation to the first asset tile drawn (read by bench/tiles.py).
-      if (!document.body.dataset.firstTilesAt) {
-        document.body.dataset.firstTilesAt = String(Math.round(performance.now()));
-      }
+      spec.onFeature(id, e.latlng);
     });
     this.layer = layer;
-    if (wasOn) layer.addTo(map);
-    this.control.addOverlay(layer, labels.assets);
-    document.body.dataset.assetTileUrl = this.url();
+    if (spec.onCreate) spec.onCreate(layer, this.url());
+    this.group.addLayer(layer);
   };
+
+  function assetLayer(map, layersControl, popups) {
+    return new TileLayerManager(map, layersControl, popups, {
+      name: "assets",
+      label: labels.assets,
+      pane: "assets",
+      styles: assetStyles(),
+      on: true,
+      popupKinds: ["cluster", "asset"],
+      onCluster: function (props, latlng) { showClusterPopup(map, popups, props, latlng); },
+      onFeature: function (id, latlng) { showAssetPopup(popups, id, latlng); },
+      onCreate: function (layer, url) {
+        layer.once("tileload", function () {
+          // Milliseconds from navigation to the first asset tile drawn (read by bench/tiles.py).
+          if (!document.body.dataset.firstTilesAt) {
+            document.body.dataset.firstTilesAt = String(Math.round(performance.now()));
+          }
+        });
+        document.body.dataset.assetTileUrl = url;
+      },
+    });
+  }
 
   /* What a cluster holds, by class, and a button that zooms in on it (the popup closes with the
    * zoom: the cluster is not drawn at the next zoom). */
@@ -285,6 +318,140 @@
     });
   }
 
+  // --- projects (vector tiles) and villages' needs (GeoJSON) ---------------------------------
+  /* Projects are hollow rings and outlines in their stage's colour, drawn above the assets: the
+   * ring's stroke takes the click, its inside lets clicks reach the asset beneath (a handed-over
+   * project and the assets it formed often share a place). */
+  function dominantStage(p) {
+    var best = null;
+    config.projectStages.forEach(function (s) {
+      if ((p["n_" + s.key] || 0) > (best ? p["n_" + best] || 0 : 0)) best = s.key;
+    });
+    return best;
+  }
+
+  function projectStyles() {
+    return {
+      clusters: function (p) {
+        return {
+          radius: Math.min(6 + Math.sqrt(p.n) * 1.6, 26), fill: false,
+          color: STAGE_COLOURS[dominantStage(p)] || "#555", weight: 4, opacity: 0.95,
+        };
+      },
+      projects: function (p) {
+        var colour = STAGE_COLOURS[p.g] || "#555";
+        var dashed = p.g === "closed" ? "4 4" : null;
+        if (p.d === 1) return { color: colour, weight: 7, opacity: 0.55, dashArray: dashed, lineCap: "butt" };
+        if (p.d === 2) {
+          return { color: colour, weight: 3, fill: true, fillColor: colour, fillOpacity: 0.12,
+            dashArray: dashed || "8 4", className: "project-area" };
+        }
+        return { radius: 9, fill: false, color: colour, weight: 4, opacity: 0.95, dashArray: dashed };
+      },
+    };
+  }
+
+  function ring(colour) { return '<i class="ring" style="border-color:' + colour + '"></i>'; }
+
+  function projectLayer(map, layersControl, popups) {
+    return new TileLayerManager(map, layersControl, popups, {
+      name: "projects",
+      label: labels.projects,
+      pane: "projects",
+      styles: projectStyles(),
+      on: config.initialLayers.indexOf("projects") >= 0,
+      popupKinds: ["project-cluster", "project"],
+      onCluster: function (props, latlng) { showProjectClusterPopup(map, popups, props, latlng); },
+      onFeature: function (id, latlng) { showProjectPopup(popups, id, latlng); },
+      onCreate: function (layer, url) { document.body.dataset.projectTileUrl = url; },
+    });
+  }
+
+  /* A cluster of projects: how many, by stage group, and a button that zooms in on them. */
+  function showProjectClusterPopup(map, popups, props, latlng) {
+    var byStage = config.projectStages.filter(function (s) { return props["n_" + s.key]; }).map(function (s) {
+      return "<div>" + ring(STAGE_COLOURS[s.key]) + escapeHtml(s.label) + " " + props["n_" + s.key] + "</div>";
+    }).join("");
+    var node = el("div", { "class": "cluster-popup project-cluster-popup" },
+      '<strong class="popup-cluster-count">' + escapeHtml(labels.projectCluster.replace("%(n)s", props.n)) + "</strong>" +
+      byStage + '<button type="button" class="zoom-in">' + escapeHtml(labels.zoomIn) + "</button>");
+    node.querySelector(".zoom-in").addEventListener("click", function () {
+      map.setView(latlng, Math.min(map.getZoom() + 2, config.tileLayers.projects.featureMinZoom));
+    });
+    popups.open("project-cluster", latlng, node);
+  }
+
+  function showProjectPopup(popups, id, latlng) {
+    fetchJson(config.layers.projectPopup.replace("{id}", id)).then(function (p) {
+      var html = '<div class="project-popup"><strong class="popup-name">' + escapeHtml(p.name) + "</strong>" +
+        '<div class="popup-code">' + escapeHtml(p.code) + "</div>" +
+        '<div class="popup-stage">' + ring(STAGE_COLOURS[p.stage]) + labels.stage + ": " + escapeHtml(p.status) + "</div>" +
+        "<div>" + labels.libraryYear + ": " + escapeHtml(p.year) + " · " + escapeHtml(p.category) + "</div>" +
+        "<div>" + labels.leadArea + ": " + escapeHtml(p.area) + "</div>" +
+        '<div class="popup-planned">' + labels.planned + ": " + escapeHtml(labels.tenThousandYuan.replace("%(amount)s", p.planned)) + "</div>" +
+        (p.url ? '<a class="popup-link" href="' + encodeURI(p.url) + '">' + labels.openProject + " →</a>" : "") +
+        "</div>";
+      popups.open("project", latlng, html);
+    });
+  }
+
+  /* The villages' construction needs: diamonds (points) and dashed lines in their category's
+   * colour, fetched when the layer is first shown. The legend lists the categories present. */
+  function NeedLayer(map, layersControl, popups, legend) {
+    var group = L.featureGroup();
+    var loaded = false;
+    var legendBox = legend.getContainer().querySelector(".need-legend");
+    this.group = group;
+    layersControl.addOverlay(group, labels.needs);
+    group.on("add", function () {
+      legendBox.hidden = false;
+      if (loaded) return;
+      loaded = true;
+      fetchJson(config.layers.needs).then(function (data) {
+        var present = {};
+        L.geoJSON(data, {
+          pane: "needs",
+          style: function (f) {
+            var colour = NEED_COLOURS[f.properties.category] || "#555";
+            return { color: colour, weight: 4, opacity: 0.9, dashArray: "6 4", fillColor: colour, fillOpacity: 0.1 };
+          },
+          pointToLayer: function (f, latlng) {
+            return L.marker(latlng, {
+              pane: "needs",
+              icon: L.divIcon({
+                className: "need-marker", iconSize: [14, 14],
+                html: '<span style="background:' + (NEED_COLOURS[f.properties.category] || "#555") + '"></span>',
+              }),
+            });
+          },
+          onEachFeature: function (f, layer) {
+            present[f.properties.category] = f.properties.category_label;
+            layer.on("click", function (e) { popups.open("need", e.latlng, needPopup(f.properties)); });
+          },
+        }).addTo(group);
+        legendBox.innerHTML = "<strong>" + escapeHtml(labels.needs) + "</strong>" +
+          config.choices.need_category.filter(function (c) { return present[c[0]]; }).map(function (c) {
+            return '<div><i class="diamond" style="background:' + NEED_COLOURS[c[0]] + '"></i>' + escapeHtml(c[1]) + "</div>";
+          }).join("");
+        document.body.dataset.needs = String(data.features.length);
+      });
+    });
+    group.on("remove", function () { legendBox.hidden = true; popups.close(["need"]); });
+    if (config.initialLayers.indexOf("needs") >= 0) group.addTo(map);
+  }
+
+  function needPopup(p) {
+    return '<div class="need-popup"><strong class="popup-name">' + escapeHtml(p.title) + "</strong>" +
+      "<div>" + labels.village + ": " + escapeHtml(p.village) + "</div>" +
+      "<div>" + escapeHtml(p.category_label) + "</div>" +
+      "<div>" + labels.status + ": " + escapeHtml(p.status) + "</div>" +
+      "<div>" + labels.years + ": " + escapeHtml(p.years) + "</div>" +
+      (p.project ? "<div>" + labels.mergedInto + ": " + (p.project_url
+        ? '<a class="popup-link" href="' + encodeURI(p.project_url) + '">' + escapeHtml(p.project) + "</a>"
+        : escapeHtml(p.project)) + "</div>" : "") +
+      "</div>";
+  }
+
   // --- controls ---------------------------------------------------------------------------------
   function selectHtml(name, allLabel, choices) {
     return '<select name="' + name + '" aria-label="' + escapeHtml(allLabel) + '"><option value="">' + escapeHtml(allLabel) + "</option>" +
@@ -292,7 +459,21 @@
       "</select>";
   }
 
-  function addFilterPanel(map, assets, popups) {
+  /* The stage select offers the legend's stage groups (each a list of stages, which the
+   * library's filter takes comma-separated) and then every single stage. */
+  function stageSelectHtml() {
+    var groups = config.projectStages.map(function (s) {
+      return '<option value="' + escapeHtml(s.statuses.join(",")) + '">' + escapeHtml(s.label) + "</option>";
+    }).join("");
+    var stages = config.choices.project_status.map(function (c) {
+      return '<option value="' + escapeHtml(c[0]) + '">' + escapeHtml(c[1]) + "</option>";
+    }).join("");
+    return '<select name="status" aria-label="' + escapeHtml(labels.allStages) + '"><option value="">' + escapeHtml(labels.allStages) + "</option>" +
+      '<optgroup label="' + escapeHtml(labels.stageGroups) + '">' + groups + "</optgroup>" +
+      '<optgroup label="' + escapeHtml(labels.stages) + '">' + stages + "</optgroup></select>";
+  }
+
+  function addFilterPanel(map, assets, projects, popups) {
     var panel = L.control({ position: "topleft" });
     panel.onAdd = function () {
       var div = L.DomUtil.create("div", "map-panel main-panel");
@@ -305,15 +486,28 @@
         selectHtml("subtype", labels.allSubtypes, config.choices.subtype) +
         selectHtml("status", labels.allStatuses, config.choices.status) +
         '<label class="check"><input type="checkbox" name="overdue" value="true"> ' + labels.overdue + "</label>" +
+        "</details>" +
+        // The projects' own filters (the library's), shown while the project layer is.
+        '<details class="project-filters"' + (NARROW.matches ? "" : " open") + " hidden><summary>" + labels.projectFilters + "</summary>" +
+        stageSelectHtml() +
+        selectHtml("year", labels.allYears, config.choices.project_year) +
+        selectHtml("category", labels.allCategories, config.choices.project_category) +
         "</details>";
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
-      div.querySelectorAll("select, input[type=checkbox]").forEach(function (input) {
-        input.addEventListener("change", function () {
-          assets.filters[input.name] = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value;
-          assets.refresh();
+      [[".map-filters", assets], [".project-filters", projects]].forEach(function (pair) {
+        var layer = pair[1];
+        div.querySelectorAll(pair[0] + " select, " + pair[0] + " input[type=checkbox]").forEach(function (input) {
+          input.addEventListener("change", function () {
+            layer.filters[input.name] = input.type === "checkbox" ? (input.checked ? "true" : "") : input.value;
+            layer.refresh();
+          });
         });
       });
+      var projectFilters = div.querySelector(".project-filters");
+      function showProjectFilters() { projectFilters.hidden = !projects.isOn(); }
+      projects.group.on("add remove", showProjectFilters);
+      showProjectFilters();
       var form = div.querySelector(".map-search");
       var results = div.querySelector(".search-results");
       form.addEventListener("submit", function (e) {
@@ -402,6 +596,11 @@
         '<div><i class="dot community"></i>' + labels.residents + "</div>" +
         '<div><i class="swatch village-outline"></i>' + labels.villageOutlines + "</div>" +
         '<div><i class="swatch river"></i>' + labels.waterways + "</div>" +
+        '<div class="project-legend" hidden><strong>' + labels.projects + "</strong>" +
+        config.projectStages.map(function (s) {
+          return "<div>" + ring(STAGE_COLOURS[s.key]) + escapeHtml(s.label) + "</div>";
+        }).join("") + "</div>" +
+        '<div class="need-legend" hidden></div>' +
         '<div class="choropleth-legend" hidden></div>' +
         (anySynthetic ? '<div class="synthetic-note">' + labels.synthetic + "</div>" : "");
       return div;
@@ -525,10 +724,12 @@
   window.atlasMapInit = function (map) {
     var status = document.getElementById("map-status");
     var layersControl = L.control.layers(null, null, { collapsed: NARROW.matches }).addTo(map);
-    // Assets draw above the boundary fills, below popups and labels.
+    // Assets draw above the boundary fills, below popups and labels; projects (hollow rings and
+    // outlines) and needs (small diamonds) above the assets.
     map.createPane("assets").style.zIndex = 450;
+    map.createPane("projects").style.zIndex = 455;
+    map.createPane("needs").style.zIndex = 460;
     var popups = new PopupKeeper(map);
-    var assets = new AssetLayerManager(map, layersControl, popups);
     var choroplethPopup = null;
     Promise.all([
       fetchJson(config.layers.areas, { level: "county" }),
@@ -549,7 +750,10 @@
       layersControl.addOverlay(townships, labels.townships);
       layersControl.addOverlay(villageGroup, labels.villages);
       layersControl.addOverlay(rivers, labels.waterways);
+      var assets = assetLayer(map, layersControl, popups);
       assets.refresh();
+      var projects = projectLayer(map, layersControl, popups);
+      projects.refresh();
 
       var all = L.featureGroup([county, townships, villages]);
       // A phone's screen is narrower than the county at any whole zoom: let it fill the width.
@@ -568,8 +772,13 @@
         return fc.features.some(function (f) { return f.properties.synthetic; });
       });
       var legend = addLegend(map, anySynthetic);
+      var projectLegend = legend.getContainer().querySelector(".project-legend");
+      function showProjectLegend() { projectLegend.hidden = !projects.isOn(); }
+      projects.group.on("add remove", showProjectLegend);
+      showProjectLegend();
+      new NeedLayer(map, layersControl, popups, legend);
       if (anySynthetic) map.attributionControl.addAttribution(labels.synthetic);
-      var mainPanel = addFilterPanel(map, assets, popups);
+      var mainPanel = addFilterPanel(map, assets, projects, popups);
       addTools(map);
       choroplethPopup = addChoropleth(map, layersControl, legend, mainPanel, popups);
 

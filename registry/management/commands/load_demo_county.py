@@ -9,6 +9,7 @@ from registry.demo import (
     load_demo_county,
 )
 from registry.demo_assets import generate_register
+from registry.demo_projects import fill_demo_projects
 from registry.models import AdminArea
 
 
@@ -28,6 +29,12 @@ class Command(BaseCommand):
             help="How many synthetic assets to generate (default 3000; 0 for none).",
         )
         parser.add_argument("--seed", type=int, default=500101, help="Random seed of the register.")
+        parser.add_argument(
+            "--projects",
+            type=int,
+            default=None,
+            help="How many synthetic projects of the libraries (default: a tenth of the assets).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if AdminArea.objects.exists():
@@ -36,6 +43,9 @@ class Command(BaseCommand):
                 # A demo database from before villages had outlines gets them (once; cheap after).
                 if filled := fill_village_outlines():
                     self.stdout.write(f"Gave {filled} demo villages their synthetic outlines.")
+                # ... and its project libraries, consistent with its assets (once).
+                if projects := fill_demo_projects(seed=options["seed"]):
+                    self.stdout.write(f"Generated {projects} synthetic projects of the libraries.")
                 return
             raise CommandError("The database already holds areas. / 数据库中已有行政区划。")
         try:
@@ -49,8 +59,10 @@ class Command(BaseCommand):
             )
         )
         if options["assets"]:
-            register = generate_register(assets=options["assets"], seed=options["seed"])
+            register = generate_register(
+                assets=options["assets"], seed=options["seed"], projects=options["projects"]
+            )
             self.stdout.write(
-                f"Generated {register.assets} synthetic assets and {register.parties} parties "
-                f"(seed {options['seed']})."
+                f"Generated {register.assets} synthetic assets, {register.parties} parties and "
+                f"{register.projects} projects (seed {options['seed']})."
             )
