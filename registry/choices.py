@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AreaLevel(models.TextChoices):
@@ -343,13 +344,13 @@ class ProjectStatus(models.TextChoices):
     """A project's life: 申报 -> 乡审核 -> 县论证 -> 县审定入库 -> 年度计划 -> 实施 -> 完工 ->
     验收 -> 资产移交 -> 绩效评价 -> 归档; or 未通过 (refused at review) and 出库 (withdrawn)."""
 
-    PROPOSED = "proposed", _("Proposed")
+    PROPOSED = "proposed", pgettext_lazy("project status", "Proposed")
     TOWNSHIP_REVIEWED = "township_reviewed", _("Reviewed by the township")
     APPRAISED = "appraised", _("Appraised by the county")
     IN_LIBRARY = "in_library", _("In the library")
     PLANNED = "planned", _("In the year's plan")
     IN_PROGRESS = "in_progress", _("Being built")
-    COMPLETED = "completed", _("Completed")
+    COMPLETED = "completed", pgettext_lazy("project status", "Completed")
     ACCEPTED = "accepted", _("Accepted")
     HANDED_OVER = "handed_over", _("Assets handed over")
     EVALUATED = "evaluated", _("Performance evaluated")
@@ -361,13 +362,13 @@ class ProjectStatus(models.TextChoices):
 class ProjectStepKind(models.TextChoices):
     """What a recorded step of a project did."""
 
-    PROPOSE = "propose", _("Proposed")
+    PROPOSE = "propose", pgettext_lazy("project step", "Proposed")
     TOWNSHIP_REVIEW = "township_review", _("Township review")
     COUNTY_APPRAISE = "county_appraise", _("County appraisal")
     APPROVE = "approve", _("Approved into the library")
     PLAN = "plan", _("Put in the year's plan")
     START = "start", _("Tendered and started")
-    COMPLETE = "complete", _("Completed")
+    COMPLETE = "complete", pgettext_lazy("project step", "Completed")
     ACCEPT = "accept", _("Accepted")
     HAND_OVER = "hand_over", _("Assets handed over")
     EVALUATE = "evaluate", _("Performance evaluated")

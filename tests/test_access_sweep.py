@@ -56,7 +56,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views import static
 
 from gis import tiles
@@ -1210,11 +1210,12 @@ RULES: dict[str, Rule] = {
     ),
     "registry:project_detail": Rule(read=LOGIN, scope="area", samples=_project_samples("project")),
     "registry:project_edit": Rule(
-        read=EDITORS,
-        write=Writers(EDITORS),
+        read=Writers(EDITORS, levels=frozenset({"township", "county"})),
+        write=Writers(EDITORS, levels=frozenset({"township", "county"})),
         scope="area",
         samples=_project_samples("proposal", _proposal_edit_post),
-        note="a proposal not yet appraised: editors of the area it is led from",
+        note="a proposal not yet appraised: editors of the township or county it is led from"
+        " (a village sends needs up)",
     ),
     "registry:project_review": Rule(
         read=Writers(APPROVERS, levels=frozenset({"township"})),
@@ -1436,6 +1437,69 @@ def test_every_scoped_rule_has_samples_outside_every_area(world):
         elif rule.scope == "owner":
             kinds = {s.kind for scope in world.scopes.values() for s in rule.samples(world, scope)}
             assert kinds == {"in", "out"}, name
+
+
+def _client_of(world: "World", account: str) -> Client:
+    client = Client(raise_request_exception=False)
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[account]
+    return client
+
+
+def test_a_need_sent_up_is_no_longer_changed_from_its_villages_forms(world):
+    """The sweep's rules ask a need still in the village's hands. Once sent up, its page offers
+    no edit or posting: the forms refuse it too (403, saying why) rather than show a form
+    whose saving must fail; files are taken until the township has decided."""
+    lib = world.library["XD"]
+    client = _client_of(world, "village_clerk")
+    expected = [
+        ("need_edit", lib.posted.pk, 200),
+        ("need_edit", lib.submitted.pk, 403),
+        ("need_post", lib.submitted.pk, 403),
+        ("need_file", lib.submitted.pk, 200),
+        ("need_edit", lib.accepted.pk, 403),
+        ("need_post", lib.accepted.pk, 403),
+        ("need_file", lib.accepted.pk, 403),
+    ]
+    with transaction.atomic():
+        answers = {
+            (name, pk): client.get(reverse(f"registry:{name}", args=[pk]))
+            for name, pk, _ in expected
+        }
+        assert [(n, pk, answers[n, pk].status_code) for n, pk, _ in expected] == expected
+        refusal = answers["need_edit", lib.submitted.pk].content.decode()
+        assert "已报乡镇的需求不能再修改" in refusal or "can no longer be changed" in refusal
+        before = _snapshot()
+        need = ConstructionNeed.objects.get(pk=lib.submitted.pk)
+        posts = {
+            "need_edit": _need_form(need.area, need, title="扫描改送审需求"),
+            "need_post": _need_post_post(world, world.scopes["village_clerk"], lib),
+        }
+        for name, data in posts.items():
+            url = reverse(f"registry:{name}", args=[need.pk])
+            assert client.post(url, data).status_code == 403, name
+        assert _snapshot() == before
+        transaction.set_rollback(True)
+
+
+def test_a_project_across_villages_shows_a_village_only_its_own_needs(world):
+    """A project led from a sibling village that touches 向东村 is on the clerk's library, but
+    the needs of the other village it merged are not theirs to read (their pages answer 404):
+    the project's page lists the clerk's village's needs only; the township sees both."""
+    xd, sib = world.slots["XD"].village, world.slots["SIB"].village
+    with transaction.atomic():
+        project = map_project(sib, other_areas=(xd,), name="扫描跨村项目")
+        ours = map_need(xd, title="扫描向东村并入需求", status="merged", project=project)
+        theirs = map_need(sib, title="扫描邻村并入需求", status="merged", project=project)
+        url = reverse("registry:project_detail", args=[project.code])
+        page = _client_of(world, "village_clerk").get(url)
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert ours.title in text
+        assert theirs.title not in text
+        assert reverse("registry:need_detail", args=[theirs.pk]) not in text
+        township = _client_of(world, "township_manager").get(url).content.decode()
+        assert ours.title in township and theirs.title in township
+        transaction.set_rollback(True)
 
 
 # --- the world --------------------------------------------------------------------------------

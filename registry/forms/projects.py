@@ -220,6 +220,7 @@ class ProjectForm(BilingualErrors, forms.ModelForm):
             "beneficiary_exited_households", "beneficiary_monitored_households",
             "benefit_links", "expected_ownership", "expected_income",
         ]  # fmt: skip
+        labels = {"area": _("Led from")}
         widgets = {
             "period_start": DATE,
             "period_end": DATE,
@@ -475,7 +476,7 @@ class HandoverForm(BilingualErrors, forms.Form):
                 label=_("unit"), max_length=20, required=False
             )
             self.fields[f"area_{i}"] = forms.TypedChoiceField(
-                label=_("location"), choices=[(a.pk, a.name) for a in areas], coerce=int,
+                label=_("location"), choices=[(a.pk, a.short_name) for a in areas], coerce=int,
                 required=False, initial=default_area,
             )  # fmt: skip
             self.fields[f"owner_{i}"] = party_field(user, _("owner"), required=False)

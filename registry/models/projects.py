@@ -13,7 +13,7 @@ from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.core.validators import MinValueValidator
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -94,7 +94,7 @@ class ConstructionNeed(models.Model):
     )  # fmt: skip
     geom = models.GeometryField(_("position or shape"), srid=4490, null=True, blank=True)
     meeting_kind = models.CharField(
-        _("decided at"), max_length=16, choices=MeetingKind.choices, blank=True
+        _("Decided at"), max_length=16, choices=MeetingKind.choices, blank=True
     )
     meeting_on = models.DateField(_("meeting date"), null=True, blank=True)
     meeting_attendance = models.PositiveIntegerField(_("attendance"), null=True, blank=True)
@@ -226,7 +226,7 @@ class Project(models.Model):
         output_field=models.GeometryField(srid=3857, null=True),
         db_persist=True,
     )
-    content = models.TextField(_("content"), blank=True)
+    content = models.TextField(_("Content"), blank=True)
     scale = models.CharField(_("scale"), max_length=200, blank=True)
     period_start = models.DateField(_("to start"), null=True, blank=True)
     period_end = models.DateField(_("to finish"), null=True, blank=True)
@@ -376,7 +376,15 @@ class PerformanceTarget(models.Model):
     class Meta:
         verbose_name = _("performance target")
         verbose_name_plural = _("performance targets")
-        ordering = ["kind", "id"]
+        # 产出, 效益, 满意度: the order of the 绩效目标 tables (not the codes' alphabet).
+        ordering = [
+            Case(
+                When(kind=TargetKind.OUTPUT, then=0),
+                When(kind=TargetKind.BENEFIT, then=1),
+                default=2,
+            ),
+            "id",
+        ]
         triggers = [protect_delete()]
 
     def __str__(self) -> str:

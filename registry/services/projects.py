@@ -491,10 +491,13 @@ def _lock(project: Project) -> Project:
 def project_update(
     *, actor: User, project: Project, expected_version: int, data: ProjectInput
 ) -> Project:
-    """Correct a proposal before the county has appraised it (afterwards: project_adjust)."""
+    """Correct a proposal before the county has appraised it (afterwards: project_adjust), as
+    the township or county that proposes it; a village sends its needs up instead."""
     current = _lock(project)
     if not can_edit(actor, current.area_code):
         raise denied()
+    if scope_level(actor) == ApprovalLevel.VILLAGE:
+        raise denied(gettext_noop("A village sends its needs up; the township proposes projects."))
     if current.status not in EDITABLE_UNTIL:
         raise ValidationError(
             bilingual(
@@ -1074,7 +1077,9 @@ def project_can(actor: User | Any, project: Project) -> dict[str, bool]:
     status = project.status
     township = can_approve(actor, project.area_code, township_reviewer_level(project))
     return {
-        "edit": status in EDITABLE_UNTIL and can_edit(actor, project.area_code),
+        "edit": status in EDITABLE_UNTIL
+        and can_edit(actor, project.area_code)
+        and scope_level(actor) != ApprovalLevel.VILLAGE,
         "township_review": status == ProjectStatus.PROPOSED and township,
         "appraise": status == ProjectStatus.TOWNSHIP_REVIEWED and county,
         "approve": status == ProjectStatus.APPRAISED and county,

@@ -36,6 +36,10 @@ from registry.views.projects import RecordActionView, draw_data
 
 EDITABLE = (NeedStatus.DRAFT, NeedStatus.POSTED)
 MAY_NOT = gettext_noop("You may not change records in this area.")
+# The services' words when a need has gone past what a form changes (as its page shows).
+SENT_UP = gettext_noop("A need sent to the township can no longer be changed.")
+POSTED_ALREADY = gettext_noop("This need has been sent up already.")
+FILES_KEPT = gettext_noop("The township has decided on this need: its files are kept.")
 
 
 def need_or_404(request: HttpRequest, pk: int) -> ConstructionNeed:
@@ -127,6 +131,8 @@ class NeedFormView(TemplateView):
             self.need = need_or_404(request, kwargs["pk"])
             if not can_edit(request.user, self.need.area_code):
                 raise PermissionDenied(bilingual(MAY_NOT))
+            if self.need.status not in EDITABLE:  # no form whose saving must fail
+                raise PermissionDenied(bilingual(SENT_UP))
         elif not _may_enter(request.user):
             raise PermissionDenied(bilingual(MAY_NOT))
         return super().dispatch(request, *args, **kwargs)
@@ -190,6 +196,9 @@ class NeedActionView(RecordActionView):
     """A form page of one need (its posting, a file, the township's review)."""
 
     record: ConstructionNeed
+    # The statuses the form takes the need in (as its page offers it), and the words if not.
+    statuses: Any = EDITABLE
+    closed = SENT_UP
 
     def get_record(self) -> ConstructionNeed:
         return need_or_404(self.request, self.kwargs["pk"])
@@ -198,10 +207,13 @@ class NeedActionView(RecordActionView):
         return reverse("registry:need_detail", args=[self.record.pk])
 
     def refusal(self) -> str:
-        return MAY_NOT
+        return self.closed if self.may_edit() else MAY_NOT
+
+    def may_edit(self) -> bool:
+        return can_edit(self.request.user, self.record.area_code)
 
     def allowed(self) -> bool:
-        return can_edit(self.request.user, self.record.area_code)
+        return self.may_edit() and self.record.status in self.statuses
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -211,6 +223,7 @@ class NeedActionView(RecordActionView):
 
 class NeedPostView(NeedActionView):
     form_class = NeedPostForm
+    closed = POSTED_ALREADY
     title = _("Post the need in the village")
     intro = _(
         "Record the posting (公示) on the village board: its dates and any objection raised."
@@ -243,6 +256,8 @@ class NeedFileView(NeedActionView):
     intro = _("The minutes of the village meeting, a scan of the posting, a photo.")
     success_message = _("File kept.")
     multipart = True
+    statuses = services.NEED_FILE_STATUSES
+    closed = FILES_KEPT
 
     def perform(self, form: Any) -> Any:
         return services.need_attach(

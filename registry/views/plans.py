@@ -124,7 +124,8 @@ class TaskFormView(TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         year = request.GET.get("year", "")
-        initial = {"year": int(year) if year.isdigit() and len(year) == 4 else None}
+        plain = year.isascii() and year.isdigit() and len(year) == 4  # not "²⁰²⁶"
+        initial = {"year": int(year) if plain else None}
         if initial["year"] is None:
             initial["year"] = timezone.localdate().year
         form = TaskForm(instance=self.task, initial=initial if self.task is None else {})

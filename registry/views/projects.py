@@ -280,11 +280,11 @@ def _yes_no(value: Any) -> str:
 
 
 def _checks_words(checks: dict[str, Any]) -> str:
+    # In the order the review forms ask them (a stored JSON object keeps no order).
+    known = [name for name in CHECK_LABELS if name in checks]
     return "；".join(
-        f"{CHECK_LABELS[name]}：{_yes_no(value)}"
-        if name in CHECK_LABELS
-        else f"{name}：{_yes_no(value)}"
-        for name, value in checks.items()
+        [f"{CHECK_LABELS[name]}：{_yes_no(checks[name])}" for name in known]
+        + [f"{name}：{_yes_no(v)}" for name, v in checks.items() if name not in CHECK_LABELS]
     )
 
 
@@ -422,6 +422,12 @@ class ProjectDetailView(TemplateView):
         # sources its adjustments name may differ from those it has now.
         uses = {u.code: u for u in FundUse.objects.order_by("active", "year_from")}  # newest wins
         sources = dict(FundSource.objects.values_list("code", "name"))
+        # As the assets it formed: only the needs of the user's area (a need of another village
+        # it touches is not theirs to read; its link would answer 404).
+        prefix = scope_prefix(user)
+        detail["needs"] = [
+            n for n in detail["needs"] if prefix is not None and n.area_code.startswith(prefix)
+        ]
         can = services.project_can(user, project)
         buttons = [
             (step, label, step_url(project, step)) for step, label in STEP_BUTTONS if can.get(step)
@@ -491,7 +497,10 @@ class ProjectFormView(TemplateView):
 
     def _needs(self, request: HttpRequest) -> list[ConstructionNeed]:
         source = request.POST if request.method == "POST" else request.GET
-        wanted = [int(v) for v in source.getlist("need") if v.isdigit() and len(v) < 10]
+        # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+        wanted = [
+            int(v) for v in source.getlist("need") if v.isascii() and v.isdigit() and len(v) < 10
+        ]
         if not wanted:
             return []
         return list(
@@ -742,7 +751,8 @@ class ProjectStepView(RecordActionView):
             return {dates[name]: today}
         if name == "plan":
             asked = self.request.GET.get("year", "")
-            year = int(asked) if asked.isdigit() and len(asked) == 4 else today.year
+            plain = asked.isascii() and asked.isdigit() and len(asked) == 4  # not "²⁰²⁶"
+            year = int(asked) if plain else today.year
             return {"year": max(self.record.year, year)}
         return {}
 

@@ -220,8 +220,10 @@ def test_needs_show_with_their_legend_and_popup(login, library):
     expect(legend).to_be_visible()
     with translation.override("zh-hans"):
         expect(legend).to_contain_text(str(NeedCategory.WATER.label))
-    page.locator(".need-marker").first.click()
+    # The clinic's need lies apart from the others (which may overlap at the village's zoom).
+    page.locator(".need-marker[title='向东村村卫生室改造']").click()
     popup = page.locator(".leaflet-popup-content .need-popup")
+    expect(popup).to_contain_text("向东村村卫生室改造")
     expect(popup).to_contain_text("向东村")
     expect(popup).to_contain_text("2025–2027")
     page.wait_for_timeout(400)

@@ -100,7 +100,7 @@ def draw_road(page: Page) -> None:
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for dx, dy in ((-120, 40), (-20, -10), (110, -60)):
         page.mouse.click(cx + dx, cy + dy)
-        page.wait_for_timeout(250)  # Leaflet.draw ignores a click too soon after the last
+        page.wait_for_timeout(250)  # paced like a hand: no two clicks read as a double click
     page.locator(".leaflet-draw-actions a", has_text="完成").click()
     expect(page.locator(".draw-form path.leaflet-interactive")).not_to_have_count(0)
     drawn = page.locator("#id_geom").input_value()
@@ -124,7 +124,10 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     expect(page.locator("h1")).to_have_text("录入村级建设需求")
     page.fill("#id_title", title)
     page.select_option("#id_category", "village_road")
-    page.fill("#id_description", "三组至五组通组道路约2.6公里为泥结石路面，雨季无法通行，硬化为4.5米宽水泥路")
+    page.fill(
+        "#id_description",
+        "三组至五组通组道路约2.6公里为泥结石路面，雨季无法通行，硬化为4.5米宽水泥路",
+    )
     expect(page.locator("#id_horizon_from")).to_have_value(str(year))  # the next years
     expect(page.locator("#id_horizon_to")).to_have_value(str(year + 2))
     page.fill("#id_estimated_investment", "820000")
@@ -134,7 +137,9 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     draw_road(page)
     screenshot(page, "project_journey_1_need_form")
     page.get_by_test_id("need-save").click()
-    expect(page.locator("ul.messages")).to_contain_text("需求已录入。请在村内公示，公示期满后报乡镇。")
+    expect(page.locator("ul.messages")).to_contain_text(
+        "需求已录入。请在村内公示，公示期满后报乡镇。"
+    )
     expect(page.get_by_test_id("need-title")).to_have_text(title)
     expect(page.get_by_test_id("need-status")).to_have_text("草拟中")
     expect(page.get_by_test_id("need-meeting")).to_contain_text("村民代表大会")
@@ -177,7 +182,9 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     page.fill("#id_note", "经实地踏勘，道路现状属实，群众出行需求迫切，具备建设条件")
     screenshot(page, "project_journey_4_township_reviews_need")
     page.get_by_test_id("step-submit").click()
-    expect(page.locator("ul.messages")).to_contain_text("已通过；请在审核队列中将其合并申报为项目。")
+    expect(page.locator("ul.messages")).to_contain_text(
+        "已通过；请在审核队列中将其合并申报为项目。"
+    )
     expect(page.get_by_test_id("need-status")).to_have_text("乡镇审核通过")
     expect(page.get_by_test_id("need-review-result")).to_contain_text("真实性：是")
 
@@ -223,7 +230,7 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     code = page.get_by_test_id("project-code").inner_text()
     assert re.fullmatch(r"500101\d{8}", code), code
     expect(page.locator("ul.messages")).to_contain_text(f"已申报为项目 {code}")
-    expect(page.get_by_test_id("project-status")).to_have_text("申报")
+    expect(page.get_by_test_id("project-status")).to_have_text("已申报")
     expect(page.get_by_test_id("project-needs")).to_contain_text(title)
     expect(page.get_by_test_id("project-funding")).to_contain_text("820,000.00")
     expect(page.get_by_test_id("project-targets")).to_contain_text("硬化道路里程")
@@ -272,7 +279,10 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     for check in ("compliant", "estimate", "funding", "land", "benefit_links", "targets"):
         page.check(f"#id_check_{check}")
     page.check("input[name=approve][value='1']")
-    page.fill("#id_reason", "符合衔接资金支出方向；投资估算合理；资金来源可靠；用地已落实；以工代赈带农；绩效目标明确")
+    page.fill(
+        "#id_reason",
+        "符合衔接资金支出方向；投资估算合理；资金来源可靠；用地已落实；以工代赈带农；绩效目标明确",
+    )
     screenshot(page, "project_journey_9_county_appraisal")
     page.get_by_test_id("step-submit").click()
     expect(page.locator("ul.messages")).to_contain_text("已论证，等待审定入库。")
@@ -411,7 +421,7 @@ def test_one_need_becomes_a_library_project_and_an_asset(
     steps = page.get_by_test_id("project-timeline").get_by_test_id("step-record")
     labels = [s.locator("strong").inner_text() for s in steps.all()]
     assert labels == [  # proposal to handover, each step once, in words
-        "申报", "乡镇审核", "县级论证", "审定入库", "列入年度计划", "招标开工", "已完成",
+        "申报", "乡镇审核", "县级论证", "审定入库", "列入年度计划", "招标开工", "完工",
         "已验收", "资产已移交",
     ], labels  # fmt: skip
     expect(steps.last).to_contain_text(asset.code)

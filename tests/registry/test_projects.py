@@ -271,6 +271,30 @@ def test_the_years_industry_share_of_central_bridging_funds(township_manager, co
     )
 
 
+def test_the_township_corrects_its_proposal_and_the_village_may_not(
+    township_manager, village_clerk
+):
+    project = P.project_propose(actor=township_manager, data=project_input())
+    assert project.area_code == XIANGDONG  # led from the clerk's own village
+    assert not P.project_can(village_clerk, project)["edit"]
+    with pytest.raises(PermissionDenied, match="由乡镇申报项目"):
+        P.project_update(
+            actor=village_clerk,
+            project=project,
+            expected_version=project.version,
+            data=project_input(name="村里改的名字"),
+        )
+    assert P.project_can(township_manager, project)["edit"]
+    corrected = P.project_update(
+        actor=township_manager,
+        project=project,
+        expected_version=project.version,
+        data=project_input(name="向东村通组路硬化（修正）"),
+    )
+    project.refresh_from_db()
+    assert corrected.name == project.name == "向东村通组路硬化（修正）"
+
+
 def test_an_approved_project_changes_only_through_a_recorded_adjustment(
     township_manager, county_approver
 ):

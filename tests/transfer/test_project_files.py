@@ -134,7 +134,7 @@ def test_the_library_exports_to_excel_in_the_county_layout(client, auditor, libr
     assert [r[0].value for r in data] == codes  # every project, in code order
     road = next(r for r in data if r[0].value == library["road"].code)
     assert road[col["项目类别"]].value == "乡村建设行动"
-    assert road[col["项目阶段"]].value == "已完成"
+    assert road[col["项目阶段"]].value == "已完工"
     assert road[col["联农带农机制"]].value == "务工就业、分红"
     assert road[col["乡村建设项目库"]].value == "是"
     assert road[col["村（社区）"]].value == "向东村村民委员会"
@@ -198,7 +198,7 @@ def test_the_library_export_holds_what_the_page_lists_in_the_users_scope(
 def test_the_library_export_statement_names_stages_in_words(client, county_manager, library):
     url = reverse("transfer:project_export", args=["xlsx"]) + "?status=in_library,proposed"
     _rows, statement = sheet_rows(download(client, county_manager, url))
-    assert statement["筛选条件"] == "阶段：已入库、申报"
+    assert statement["筛选条件"] == "阶段：已入库、已申报"
 
 
 def test_the_library_exports_to_a_geopackage_with_chinese_aliases(
@@ -362,7 +362,7 @@ def test_a_county_library_is_checked_row_by_row_and_imports_all_or_nothing(
     item = upload(client, county_manager, "项目库-改.xlsx", county_workbook([GOOD]),
                   django_capture_on_commit_callbacks)  # fmt: skip
     assert (item.outcome["create"], item.outcome["errors"]) == (1, 0)
-    assert item.outcome["stages"] == {"申报": 1}
+    assert item.outcome["stages"] == {"已申报": 1}
     item = commit(client, item, django_capture_on_commit_callbacks)
     assert item.state == "committed", item.message
     project = Project.objects.get(name="向东村产业路")

@@ -418,6 +418,7 @@
           pointToLayer: function (f, latlng) {
             return L.marker(latlng, {
               pane: "needs",
+              title: f.properties.title,  // a hover names the need; overlapping ones stay apart
               icon: L.divIcon({
                 className: "need-marker", iconSize: [14, 14],
                 html: '<span style="background:' + (NEED_COLOURS[f.properties.category] || "#555") + '"></span>',
