@@ -12,7 +12,8 @@ from registry.models import User
 from registry.scoping import EDITOR_ROLES
 
 # How long a user's badge is kept: any change to an asset (an approval, a registration, a
-# status) makes a new key at once; plans and disposals decided elsewhere show within this.
+# status) makes a new key at once; plans, disposals, needs and projects decided elsewhere show
+# within this.
 BADGE_SECONDS = 60
 
 

@@ -12,6 +12,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -391,6 +392,13 @@ def storable(value: Any) -> Any:
 
 
 def _failure(exc: Exception) -> str:
+    if isinstance(exc, zipfile.BadZipFile):  # a workbook whose zip does not hold together
+        return bilingual(
+            gettext_noop(
+                "The file is damaged: its parts do not match what it says they hold. Nothing"
+                " was written. Open it in Excel or WPS, save it again and upload that copy."
+            )
+        )
     if isinstance(exc, JobTimeout) or "statement timeout" in str(exc):
         return bilingual(
             gettext_noop(

@@ -125,6 +125,17 @@ class NeedFileForm(BilingualErrors, forms.Form):
     )
 
 
+class StepFileForm(BilingualErrors, forms.Form):
+    """A file kept with the step it documents (the tender notice, the completion or acceptance
+    report, a photo of the works), beside any step's own form; optional."""
+
+    file = forms.FileField(
+        label=_("Attach a document of this step (JPEG, PNG, WebP or PDF; optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+
 DECISION = [("1", _("Accept")), ("0", _("Do not accept"))]
 
 # The checks of the reviews (DOMAIN.md 4.1): the township's (a need's first three) and the county's.
@@ -406,6 +417,9 @@ class CompleteForm(BilingualErrors, forms.Form):
 
     completed_on = forms.DateField(label=_("completed on"), widget=DATE)
     reason = forms.CharField(label=_("note"), required=False, widget=TEXTAREA)
+    confirm_cost = forms.BooleanField(
+        label=_("The actual cost is right as entered, unusual as it is"), required=False
+    )
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -426,6 +440,9 @@ class CompleteForm(BilingualErrors, forms.Form):
 
     def actual_fields(self) -> list[forms.BoundField]:
         return [self[f"actual_{s.code}"] for s in self.sources]
+
+    def closing_fields(self) -> list[forms.BoundField]:
+        return [self["reason"], self["confirm_cost"]]
 
 
 class AcceptForm(BilingualErrors, forms.Form):
@@ -563,7 +580,7 @@ class AdjustForm(BilingualErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("reason for the adjustment"), required=False, widget=TEXTAREA)
     name = forms.CharField(label=_("name"), max_length=200)
-    content = forms.CharField(label=_("content"), required=False, widget=TEXTAREA)
+    content = forms.CharField(label=_("Content"), required=False, widget=TEXTAREA)
     scale = forms.CharField(label=_("scale"), max_length=200, required=False)
     period_start = forms.DateField(label=_("to start"), required=False, widget=DATE)
     period_end = forms.DateField(label=_("to finish"), required=False, widget=DATE)
@@ -574,13 +591,13 @@ class AdjustForm(BilingualErrors, forms.Form):
     VALUES = ("name", "content", "scale", "period_start", "period_end", "fund_uses")
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "initial",
-            {
-                "version": project.version,
-                **{name: getattr(project, name) for name in self.VALUES},
-            },
-        )
+        # The page opens on the project as it stands (FormView passes its own, empty, initial:
+        # a default would be lost, and a saved adjustment would erase what the form left out).
+        kwargs["initial"] = {
+            "version": project.version,
+            **{name: getattr(project, name) for name in self.VALUES},
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
         uses = self.fields["fund_uses"]
         assert isinstance(uses, forms.MultipleChoiceField)

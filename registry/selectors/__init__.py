@@ -96,11 +96,14 @@ def area_list(*, user: User | AnonymousUser, level: str | None = None) -> AdminA
 def area_reference(*, user: User | AnonymousUser) -> list[dict[str, Any]]:
     """The townships (outlines) and villages (points) a user may place assets in, as GeoJSON
     text written by PostGIS (CGCS2000 numbers are WGS84 numbers to well under a metre): the
-    drawing form's reference layer, one query, no geometry objects in Python."""
-    shape = Case(
-        When(level=AreaLevel.TOWNSHIP, then=AsGeoJSON("boundary", precision=6)),
-        default=AsGeoJSON("point", precision=6),
-    )
+    drawing form's reference layer, one query, no geometry objects in Python. A township or
+    village user, who draws among a few villages, gets the villages' outlines where they have
+    one (a county user's 600 outlines would weigh more than the page)."""
+    outline = When(level=AreaLevel.TOWNSHIP, then=AsGeoJSON("boundary", precision=6))
+    whens = [outline]
+    if scope_level(user) in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE):
+        whens.append(When(boundary__isnull=False, then=AsGeoJSON("boundary", precision=6)))
+    shape = Case(*whens, default=AsGeoJSON("point", precision=6))
     rows = (
         area_list(user=user)
         .filter(level__in=[AreaLevel.TOWNSHIP, AreaLevel.VILLAGE])
@@ -109,7 +112,7 @@ def area_reference(*, user: User | AnonymousUser) -> list[dict[str, Any]]:
             lon=Func("point", function="ST_X", output_field=FloatField()),
             lat=Func("point", function="ST_Y", output_field=FloatField()),
         )
-        .values("pk", "name", "shape", "lon", "lat")
+        .values("pk", "name", "level", "shape", "lon", "lat")
     )
     return [{**row, "short_name": short_name(row["name"])} for row in rows]
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -49,7 +50,8 @@ def project_scope(*, user: User | AnonymousUser, qs: QuerySet[Project] | None = 
         return qs
     if len(prefix) <= 6:
         return qs.filter(county_code=prefix)
-    codes = list(AdminArea.objects.filter(code__startswith=prefix).values_list("code", flat=True))
+    # The codes as a subquery (an InitPlan, which the index still answers): no query of its own.
+    codes = ArraySubquery(AdminArea.objects.filter(code__startswith=prefix).values("code"))
     return qs.filter(area_codes__overlap=codes)
 
 
@@ -90,7 +92,9 @@ def project_detail(*, user: User | AnonymousUser, project: Project) -> dict[str,
     it formed (those the user may see) with their current owner and maintainer."""
     from registry.selectors import asset_list  # the package imports this module
 
-    steps = list(project.steps.select_related("actor").order_by("at", "id"))
+    steps = list(
+        project.steps.select_related("actor").prefetch_related("files").order_by("at", "id")
+    )
     funding = list(project.funding.select_related("source"))
     formed = list(asset_list(user=user).filter(source_project=project).order_by("code"))
     return {

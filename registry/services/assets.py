@@ -115,11 +115,11 @@ def _validate(actor: User, values: dict[str, Any]) -> AdminArea:
         raise field_error(name, message, **params)
     geom: GEOSGeometry | None = values.get("geom")
     if geom is not None:
-        _validate_geometry(geom, area)
+        validate_place(geom, area)
     return area
 
 
-def _validate_geometry(geom: GEOSGeometry, area: AdminArea) -> None:
+def validate_place(geom: GEOSGeometry, area: AdminArea) -> None:
     try:
         geometry.check_geos(geom)
     except geometry.GeometryRefused as exc:

@@ -10,14 +10,16 @@ appraises, approves into the library, plans and follows the works, hands them ov
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -52,9 +54,10 @@ from registry.models import (
     ProjectStep,
     User,
 )
+from registry.plausibility import value_needs_confirmation
 from registry.scoping import can_approve, can_edit, scope_level
 from registry.services._common import bump_version, require_past, service
-from registry.services.assets import AssetInput, asset_register
+from registry.services.assets import AssetInput, asset_register, validate_place
 from registry.services.ownership import ownership_confirm
 
 # --- construction needs -------------------------------------------------------------------------
@@ -72,11 +75,37 @@ NEED_FIELDS = [
     "meeting_attendance",
 ]
 HORIZON_YEARS = 5  # a village plans its needs 3-5 years ahead
+FIRST_YEAR = 2013  # 精准扶贫: the earliest year a library entry, a need or their dates can name
+
+
+def _year(field: str, year: int | None) -> None:
+    """A library year or a need's year: from 2013 to five years ahead (a year 0 or 10000 is a
+    slip of the keyboard, and the code of a project holds four digits of it)."""
+    if year is not None and not FIRST_YEAR <= year <= timezone.localdate().year + HORIZON_YEARS:
+        raise field_error(field, gettext_noop("Choose a year from 2013 to five years ahead."))
+
+
+def _date(field: str, value: datetime.date | None) -> None:
+    """A planned date of a project: from 2013 to ten years ahead (a date in year 1 would also
+    make an Excel export that no spreadsheet reads back)."""
+    if value is None:
+        return
+    last = timezone.localdate().year + 2 * HORIZON_YEARS
+    if not FIRST_YEAR <= value.year <= last:
+        raise field_error(field, gettext_noop("Choose a date from 2013 to ten years ahead."))
+
+
+def _happened(field: str, value: datetime.date | None) -> None:
+    """A date of something that happened: not in the future, and not before 2013."""
+    require_past(field, value)
+    if value is not None and value.year < FIRST_YEAR:
+        raise field_error(field, gettext_noop("Choose a date from 2013 on."))
 
 
 def _need_values(values: dict[str, Any]) -> dict[str, Any]:
     stated = clean_stated(ConstructionNeed, {k: v for k, v in values.items() if k in NEED_FIELDS})
     first, last = stated.get("horizon_from"), stated.get("horizon_to")
+    _year("horizon_from", first)
     if first is not None and last is not None:
         if last < first:
             raise field_error(
@@ -87,12 +116,23 @@ def _need_values(values: dict[str, Any]) -> dict[str, Any]:
                 "horizon_to", gettext_noop("A village plans its needs at most 5 years ahead.")
             )
     if stated.get("meeting_on") is not None:
-        require_past("meeting_on", stated["meeting_on"])
+        _happened("meeting_on", stated["meeting_on"])
     if "title" in stated and not visible(stated["title"] or ""):
         raise field_error("title", gettext_noop("Name the need."))
     if stated.get("geom") is not None:
         _check_geometry(stated["geom"])
     return stated
+
+
+def _placed_in(geom: GEOSGeometry | None, area: AdminArea, *, county: bool = False) -> None:
+    """A need's place lies in its village's township, a project's (``county``) in its county:
+    a project may span townships. Within the tolerance of the (approximate) boundaries; the
+    error names the first position outside, as the asset form's does."""
+    if geom is None:
+        return
+    if county:
+        area = AdminArea.objects.filter(code=f"{area.county_code}000000").first() or area
+    validate_place(geom, area)
 
 
 def _check_geometry(geom: GEOSGeometry) -> None:
@@ -116,6 +156,7 @@ def need_create(*, actor: User, area: AdminArea, values: dict[str, Any]) -> Cons
     """A village's construction need for the coming years, as its meeting decided it."""
     village = _village(actor, area)
     stated = _need_values(values)
+    _placed_in(stated.get("geom"), village)
     need = ConstructionNeed(
         **stated,
         area=village,
@@ -144,6 +185,7 @@ def need_update(
             bilingual(gettext_noop("A need sent to the township can no longer be changed."))
         )
     stated = _need_values(values)
+    _placed_in(stated.get("geom"), current.area)
     bump_version(ConstructionNeed, current.pk, expected_version, **stated)
     current.refresh_from_db()
     return current
@@ -167,13 +209,14 @@ def need_post(
         raise field_error(
             "meeting_kind", gettext_noop("Record the village meeting that decided it first.")
         )
+    _date("posted_to", posted_to)
     if posted_to < posted_from:
         raise field_error("posted_to", gettext_noop("The posting ends before it starts."))
     if posted_from < current.meeting_on:
         raise field_error(
             "posted_from", gettext_noop("A need is posted after the meeting that decided it.")
         )
-    require_past("posted_from", posted_from)
+    _happened("posted_from", posted_from)
     stated = clean_stated(ConstructionNeed, {"objection": objection.strip()})
     ConstructionNeed.objects.filter(pk=current.pk).update(
         posted_from=posted_from,
@@ -279,8 +322,8 @@ PROJECT_FIELDS = [
     "expected_income",
 ]
 # Fields that, once the project is in the library, change only through a recorded adjustment.
-APPROVED_FIELDS = ["name", "content", "scale", "period_start", "period_end", "fund_uses"]
-EDITABLE_UNTIL = {ProjectStatus.PROPOSED, ProjectStatus.TOWNSHIP_REVIEWED}
+# After its own review the township no longer changes the text the county appraises.
+EDITABLE_UNTIL = {ProjectStatus.PROPOSED}
 
 
 @dataclass
@@ -303,11 +346,23 @@ class ProjectInput:
     targets: list[Target] = field(default_factory=list)
 
 
+def _require_a_library(stated: dict[str, Any], current: Project | None = None) -> None:
+    """A project belongs to at least one library: said on the field, not by the database's
+    check (an import's row names it)."""
+    flags = ("in_construction_library", "in_bridging_library")
+    merged = {f: stated.get(f, getattr(current, f) if current else f == flags[1]) for f in flags}
+    if not any(merged.values()):
+        raise field_error("in_bridging_library", gettext_noop("Choose at least one library."))
+
+
 def _project_values(values: dict[str, Any]) -> dict[str, Any]:
     stated = clean_stated(Project, {k: v for k, v in values.items() if k in PROJECT_FIELDS})
     if "name" in stated and not visible(stated["name"] or ""):
         raise field_error("name", gettext_noop("Name the project."))
+    _year("year", stated.get("year"))
     first, last = stated.get("period_start"), stated.get("period_end")
+    _date("period_start", first)
+    _date("period_end", last)
     if first and last and last < first:
         raise field_error("period_end", gettext_noop("The project cannot finish before it starts."))
     households = stated.get("beneficiary_households") or 0
@@ -379,14 +434,31 @@ def _targets(targets: list[Target]) -> list[PerformanceTarget]:
     return rows
 
 
+# Set while an import is previewed (rolled back at its end): the codes it shows are provisional
+# and take no lock, which would otherwise stop every proposal of the year for the whole check.
+_PROVISIONAL_CODES: ContextVar[bool] = ContextVar("provisional_project_codes", default=False)
+
+
+@contextmanager
+def provisional_codes() -> Iterator[None]:
+    """Codes handed out inside are provisional (for a preview that writes nothing)."""
+    token = _PROVISIONAL_CODES.set(True)
+    try:
+        yield
+    finally:
+        _PROVISIONAL_CODES.reset(token)
+
+
 class ProjectCodes:
     """Hands out project codes: county(6) + year(4) + serial(4), never reused (a withdrawn
-    project keeps its code). The year's prefix is locked until the transaction ends."""
+    project keeps its code). The year's prefix is locked until the transaction ends (not for
+    a preview's provisional codes)."""
 
     def code(self, county_code: str, year: int) -> str:
         prefix = f"{county_code}{year:04d}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["project:" + prefix])
+        if not _PROVISIONAL_CODES.get():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["project:" + prefix])
         last = (
             Project.objects.filter(code__gte=prefix, code__lte=prefix + "9999")
             .order_by("-code")
@@ -440,8 +512,8 @@ def project_propose(
     if scope_level(actor) == ApprovalLevel.VILLAGE:
         raise denied(gettext_noop("A village sends its needs up; the township proposes projects."))
     stated = _project_values(data.values)
-    if not stated.get("in_construction_library") and not stated.get("in_bridging_library", True):
-        raise field_error("in_bridging_library", gettext_noop("Choose at least one library."))
+    _placed_in(stated.get("geom"), areas[0], county=True)
+    _require_a_library(stated)
     planned = _funding(data.funding, "planned")
     targets = _targets(data.targets)
     merged = list(ConstructionNeed.objects.select_for_update().filter(pk__in=[n.pk for n in needs]))
@@ -502,11 +574,14 @@ def project_update(
         raise ValidationError(
             bilingual(
                 gettext_noop(
-                    "An appraised project changes only through a recorded adjustment (调整)."
+                    "A reviewed project changes only through the county's recorded"
+                    " adjustment (调整)."
                 )
             )
         )
     stated = _project_values(data.values)
+    _require_a_library(stated, current)
+    _placed_in(stated.get("geom"), current.area, county=True)
     planned = _funding(data.funding, "planned")
     bump_version(Project, current.pk, expected_version, **stated, updated_at=timezone.now())
     _write_funding(current, planned)
@@ -515,38 +590,53 @@ def project_update(
 
 
 def negative_uses(project: Project) -> list[FundUse]:
-    """The negative-list items (不得用于) the project's bridging funds would pay for, under the
-    rules of its province and year: a review refuses the project and names them."""
-    bridging = project.funding.filter(source__bridging=True, planned__gt=0).exists()
+    """The negative-list items (不得用于) the project's bridging funds would pay for, planned or
+    actually spent, under the rules of its province and year: a review (and a completion that
+    records bridging money) refuses the project and names them."""
+    bridging = (
+        project.funding.filter(source__bridging=True)
+        .filter(Q(planned__gt=0) | Q(actual__gt=0))
+        .exists()
+    )
     if not bridging or not project.fund_uses:
         return []
     return list(rules_for(project).filter(kind=FundUseKind.NEGATIVE, code__in=project.fund_uses))
 
 
 def rules_for(project: Project) -> Any:
-    """The fund uses in force for the project's province and library year: the province's own
-    rows where it has them, else the national defaults."""
+    """The fund uses in force for the project's province and library year: the national
+    defaults, each replaced by the province's own row of the same code where it has one, plus
+    the province's own items. A year before the first rules takes the first rules (a project
+    of 2020 is not free of the negative list)."""
     province = project.county_code[:2]
-    year = project.year
-    in_force = FundUse.objects.filter(active=True, year_from__lte=year).filter(
+    active = FundUse.objects.filter(active=True)
+    first = active.aggregate(first=Min("year_from"))["first"]
+    year = max(project.year, first) if first is not None else project.year
+    in_force = active.filter(year_from__lte=year).filter(
         Q(year_to__isnull=True) | Q(year_to__gte=year)
     )
     own = in_force.filter(province_code=province)
-    return own if own.exists() else in_force.filter(province_code="")
+    return in_force.filter(
+        Q(province_code=province) | (Q(province_code="") & ~Q(code__in=own.values("code")))
+    )
 
 
-def _refuse_negative(project: Project) -> None:
+NEGATIVE_AT_REVIEW = gettext_noop(
+    "Bridging funds may not pay for: %(rules)s. Change the project's fund uses or its funding"
+    " before it can pass."
+)
+NEGATIVE_AT_COMPLETION = gettext_noop(
+    "Bridging funds may not pay for: %(rules)s. Record this cost under another fund source."
+)
+
+
+def _refuse_negative(
+    project: Project, field: str = "fund_uses", message: str = NEGATIVE_AT_REVIEW
+) -> None:
     hits = negative_uses(project)
     if hits:
         names = "；".join(f"{h.name}（{h.basis}）" if h.basis else h.name for h in hits)
-        raise field_error(
-            "fund_uses",
-            gettext_noop(
-                "Bridging funds may not pay for: %(rules)s. Change the project's fund uses or its"
-                " funding before it can pass."
-            ),
-            rules=names,
-        )
+        raise field_error(field, message, rules=names)
 
 
 def _review(
@@ -575,14 +665,10 @@ def _review(
         raise field_error("reason", gettext_noop("Say why the project does not pass."))
     new_status = to_status if approve else ProjectStatus.REJECTED
     step_kind = kind if approve else ProjectStepKind.REJECT
-    _step(
-        current,
-        step_kind,
-        actor,
-        new_status,
-        reason=reason,
-        details={"checks": checks, "step": kind},
-    )
+    details: dict[str, Any] = {"checks": checks, "step": kind}
+    if not approve:
+        details["released_needs"] = _release_needs(current)
+    _step(current, step_kind, actor, new_status, reason=reason, details=details)
     bump_version(Project, current.pk, current.version, status=new_status)
     current.refresh_from_db()
     return current
@@ -670,10 +756,7 @@ def _advance(
     _county(actor, current)
     if current.status not in needs:
         raise ValidationError(
-            bilingual(
-                gettext_noop("A project %(status)s cannot take this step."),
-                status=str(current.get_status_display()),
-            )
+            bilingual(gettext_noop("This project is not at the stage for this step."))
         )
     reason = clean_stated(ProjectStep, {"reason": reason.strip()})["reason"]
     _step(current, kind, actor, to_status, reason=reason, details=details)
@@ -728,7 +811,7 @@ def project_start(
     *, actor: User, project: Project, started_on: datetime.date, tender: str = ""
 ) -> Project:
     """实施: the works are tendered and begin."""
-    require_past("started_on", started_on)
+    _happened("started_on", started_on)
     tender = clean_stated(ProjectStep, {"reason": tender.strip()}, on="tender")["reason"]
     return _advance(
         actor,
@@ -749,12 +832,28 @@ def project_complete(
     completed_on: datetime.date,
     actual: dict[str, Decimal],
     reason: str = "",
+    confirm_cost: bool = False,
 ) -> Project:
-    """完工: the works are finished; what each fund source actually paid is recorded."""
-    require_past("completed_on", completed_on)
+    """完工: the works are finished; what each fund source actually paid is recorded. A cost
+    over 100 million yuan, or ten times the plan, is kept only when confirmed: the assets are
+    valued from it (a sum typed in 元 where 万元 was meant, or a key held down)."""
+    _happened("completed_on", completed_on)
     spent = _funding(actual, "actual")
-    if not spent or sum(spent.values(), Decimal(0)) <= 0:
+    total = sum(spent.values(), Decimal(0))
+    if not spent or total <= 0:
         raise field_error("actual", gettext_noop("Record what the works actually cost."))
+    planned = project.funding.aggregate(total=Sum("planned"))["total"] or Decimal(0)
+    unusual = value_needs_confirmation(total) or (planned > 0 and total > 10 * planned)
+    if unusual and not confirm_cost:
+        raise field_error(
+            "confirm_cost",
+            gettext_noop(
+                "The actual cost, %(total)s yuan, is over 100 million yuan or ten times the"
+                " plan (%(planned)s yuan): check it, and tick the confirmation if it is right."
+            ),
+            total=f"{total:,.2f}",
+            planned=f"{planned:,.2f}",
+        )
     current = _advance(
         actor,
         project,
@@ -768,6 +867,7 @@ def project_complete(
         ProjectFunding.objects.update_or_create(
             project=current, source=source, defaults={"actual": amount}
         )
+    _refuse_negative(current, "actual", NEGATIVE_AT_COMPLETION)  # the transaction rolls back
     return current
 
 
@@ -776,7 +876,7 @@ def project_accept(
     *, actor: User, project: Project, accepted_on: datetime.date, report: str = ""
 ) -> Project:
     """验收: the finished works are accepted."""
-    require_past("accepted_on", accepted_on)
+    _happened("accepted_on", accepted_on)
     return _advance(
         actor,
         project,
@@ -832,7 +932,7 @@ def project_hand_over(
         raise ValidationError(
             bilingual(gettext_noop("Only accepted works are handed over as assets."))
         )
-    require_past("handed_on", handed_on)
+    _happened("handed_on", handed_on)
     if not parts:
         raise field_error("parts", gettext_noop("Name at least one asset the works become."))
     shares = [
@@ -844,10 +944,12 @@ def project_hand_over(
     total = sum((f.actual or Decimal(0) for f in funding), Decimal(0))
     if total <= 0:
         raise ValidationError(bilingual(gettext_noop("The project's actual cost is not recorded.")))
-    values = split(total, shares)
+    # Each source is split on its own (so that every source adds up exactly) and a part is worth
+    # the sum of its lines (so that every asset's value equals its own funding lines).
     by_source = {f.source.code: split(f.actual or Decimal(0), shares) for f in funding}
     assets = []
-    for index, (part, share, value) in enumerate(zip(parts, shares, values, strict=True)):
+    for index, (part, share) in enumerate(zip(parts, shares, strict=True)):
+        value = sum((amounts[index] for amounts in by_source.values()), Decimal(0))
         data = AssetInput(
             values={
                 "name": part.name,
@@ -948,6 +1050,7 @@ def project_archive(*, actor: User, project: Project, reason: str = "") -> Proje
 
 
 IN_FORCE = {
+    ProjectStatus.TOWNSHIP_REVIEWED,
     ProjectStatus.APPRAISED,
     ProjectStatus.IN_LIBRARY,
     ProjectStatus.PLANNED,
@@ -979,6 +1082,8 @@ def project_adjust(
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     stated = _project_values(values or {})
+    _require_a_library(stated, current)
+    _placed_in(stated.get("geom"), current.area, county=True)
     for name, value in stated.items():
         old = getattr(current, name)
         if old != value:
@@ -1034,17 +1139,34 @@ def _plain(value: Any) -> Any:
 
 @service
 def project_withdraw(*, actor: User, project: Project, reason: str) -> Project:
-    """出库: a project leaves the library, with the reason; its code is not reused."""
+    """出库: a project leaves the library, with the reason; its code is not reused. The needs
+    it answered are free again for another proposal."""
     if not visible(reason):
         raise field_error("reason", gettext_noop("Give the reason for withdrawing it."))
-    return _advance(
+    withdrawn = _advance(
         actor,
         project,
         kind=ProjectStepKind.WITHDRAW,
         needs={ProjectStatus.APPRAISED, ProjectStatus.IN_LIBRARY, ProjectStatus.PLANNED},
         to_status=ProjectStatus.WITHDRAWN,
         reason=reason,
+        details={"released_needs": _merged_needs(project)},
     )
+    _release_needs(withdrawn)
+    return withdrawn
+
+
+def _merged_needs(project: Project) -> list[int]:
+    return list(project.needs.filter(status=NeedStatus.MERGED).values_list("pk", flat=True))
+
+
+def _release_needs(project: Project) -> list[int]:
+    """A project that is refused or leaves the library gives its villages' needs back to the
+    township (accepted, to be proposed again); the step records which (history keeps the old
+    link)."""
+    needs = _merged_needs(project)
+    ConstructionNeed.objects.filter(pk__in=needs).update(project=None, status=NeedStatus.ACCEPTED)
+    return needs
 
 
 @service
@@ -1136,6 +1258,30 @@ def need_attach(*, actor: User, need: ConstructionNeed, upload: Any, kind: str) 
     return item
 
 
+@service
+def project_step_attach(*, actor: User, project: Project, upload: Any) -> ProjectFile:
+    """Keep a file with the step the actor has just taken on the project (the view calls it in
+    the step's own transaction, so a refused file leaves the step untaken)."""
+    step = project.steps.order_by("-at", "-id").first()
+    if step is None or step.actor_id != actor.pk:
+        raise denied(gettext_noop("A file goes with the step you have just taken."))
+    content_type, extension = attachment_check(upload, "file")
+    kind = AttachmentKind.PHOTO if content_type.startswith("image/") else AttachmentKind.SCAN
+    item = ProjectFile(
+        county_code=project.county_code,
+        project=project,
+        step=step,
+        kind=kind,
+        original_name=(upload.name or "file")[:200],
+        content_type=content_type,
+        size=upload.size or 0,  # attachment_check refused an unknown or empty size
+        uploaded_by=actor,
+    )
+    item.file.save(f"{secrets.token_hex(12)}.{extension}", upload, save=False)
+    item.save()
+    return item
+
+
 TASK_FIELDS = [
     "year",
     "task",
@@ -1162,9 +1308,7 @@ def _task_values(values: dict[str, Any]) -> dict[str, Any]:
         raise field_error("task", gettext_noop("Name the task."))
     if "department" in stated and not visible(stated["department"] or ""):
         raise field_error("department", gettext_noop("Name the responsible department."))
-    year = stated.get("year")
-    if year is not None and not 2013 <= year <= timezone.localdate().year + 5:
-        raise field_error("year", gettext_noop("Choose a year from 2013 to five years ahead."))
+    _year("year", stated.get("year"))
     return stated
 
 

@@ -1,6 +1,5 @@
 """Asset pages: the list, one asset, and the forms that change it."""
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -57,6 +56,7 @@ from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
     apply_service_errors,
+    draw_data,
     first_submission,
     geojson,
     submission_token,
@@ -230,19 +230,6 @@ class AssetFormView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        features = []
-        points: dict[str, Any] = {}
-        for area in selectors.area_reference(user=user):
-            if area["lon"] is not None:
-                points[str(area["pk"])] = (area["lon"], area["lat"])
-            if area["shape"]:
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": json.loads(area["shape"]),
-                        "properties": {"name": area["short_name"]},
-                    }
-                )
         asset = kwargs.get("asset")
         form = kwargs.get("form")
         if form is not None:  # django-leaflet's inline map set-up runs under our CSP nonce
@@ -250,9 +237,7 @@ class AssetFormView(TemplateView):
         context["submission_token"] = submission_token(self.request)
         context["form_data"] = {
             "subtypes": SUBTYPES_BY_CLASS,
-            "reference": {"type": "FeatureCollection", "features": features},
-            "points": points,
-            "hasGeometry": bool(asset and asset.geom),
+            **draw_data(user, has_geometry=bool(asset and asset.geom)),
         }
         return context
 

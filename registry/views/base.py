@@ -23,6 +23,25 @@ from registry.scoping import can_edit
 from registry.services._common import submission_claim
 
 
+def draw_data(user: Any, *, has_geometry: bool) -> dict[str, Any]:
+    """What a drawing map needs beside its form (assets, needs, projects): the outlines and
+    village points of the user's areas, to draw among them and to centre on the chosen area."""
+    features = []
+    points: dict[str, Any] = {}
+    for area in selectors.area_reference(user=user):
+        if area["lon"] is not None:
+            points[str(area["pk"])] = (area["lon"], area["lat"])
+        if area["shape"]:
+            properties = {"name": area["short_name"], "level": area["level"]}
+            geometry = json.loads(area["shape"])
+            features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    return {
+        "reference": {"type": "FeatureCollection", "features": features},
+        "points": points,
+        "hasGeometry": has_geometry,
+    }
+
+
 def geojson(geom: Any) -> dict[str, Any] | None:
     """A geometry as GeoJSON for a page's small map: CGCS2000 numbers are WGS84 numbers to
     well under a metre, so no transformation (GDAL's costs ~30 ms a call)."""

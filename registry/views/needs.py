@@ -28,11 +28,12 @@ from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
     apply_service_errors,
+    draw_data,
     first_submission,
     geojson,
     submission_token,
 )
-from registry.views.projects import RecordActionView, draw_data
+from registry.views.projects import RecordActionView
 
 EDITABLE = (NeedStatus.DRAFT, NeedStatus.POSTED)
 MAY_NOT = gettext_noop("You may not change records in this area.")

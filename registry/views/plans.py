@@ -62,7 +62,9 @@ class PlanYearView(TemplateView):
         user = self.request.user
         projects = list(
             selectors.project_list(user=user)
+            .select_related("task")  # each row names its task-list item
             .filter(plan_year=year, status__in=selectors.PLANNED_OR_LATER)
+            .defer("geom", "geom_3857")
             .order_by("category", "code")
         )
         waiting = list(

@@ -44,6 +44,7 @@ from registry.forms.projects import (
     ReasonForm,
     ReviewForm,
     StartForm,
+    StepFileForm,
 )
 from registry.models import (
     AdminArea,
@@ -62,6 +63,7 @@ from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
     apply_service_errors,
+    draw_data,
     first_submission,
     geojson,
     submission_token,
@@ -602,31 +604,6 @@ class ProjectFormView(TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-def draw_data(user: Any, *, has_geometry: bool) -> dict[str, Any]:
-    """What a drawing map needs beside the form: the outlines and village points of the user's
-    areas (to draw among them and to centre on the chosen area)."""
-    import json
-
-    features = []
-    points: dict[str, Any] = {}
-    for area in selectors.area_reference(user=user):
-        if area["lon"] is not None:
-            points[str(area["pk"])] = (area["lon"], area["lat"])
-        if area["shape"]:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": json.loads(area["shape"]),
-                    "properties": {"name": area["short_name"]},
-                }
-            )
-    return {
-        "reference": {"type": "FeatureCollection", "features": features},
-        "points": points,
-        "hasGeometry": has_geometry,
-    }
-
-
 # --- the steps ---------------------------------------------------------------------------------
 
 
@@ -709,6 +686,17 @@ class ProjectStepView(RecordActionView):
 
     record: Project
     step: Step
+    multipart = True  # a document of the step may go with it (StepFileForm)
+    step_file: StepFileForm | None = None
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.step_file = StepFileForm(request.POST, request.FILES, prefix="attach")
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if self.step_file is not None and not self.step_file.is_valid():
+            return self.form_invalid(form)
+        return super().form_valid(form)
 
     def get_record(self) -> Project:
         step = STEPS.get(self.kwargs["step"])
@@ -761,6 +749,7 @@ class ProjectStepView(RecordActionView):
         context = super().get_context_data(**kwargs)
         context["project"] = self.record
         context["step_name"] = self.kwargs["step"]
+        context["step_file"] = self.step_file or StepFileForm(prefix="attach")
         if self.kwargs["step"] in ("township_review", "appraise"):
             context["negative"] = services.negative_uses(self.record)
             context["funding"] = list(self.record.funding.select_related("source"))
@@ -771,6 +760,15 @@ class ProjectStepView(RecordActionView):
         return context
 
     def perform(self, form: Any) -> Any:
+        """The step's service, then the file that documents it, in the one transaction of the
+        submission (a refused file leaves the step untaken)."""
+        result = self.take_step(form)
+        upload = self.step_file.cleaned_data.get("file") if self.step_file else None
+        if upload:
+            services.project_step_attach(actor=self.actor, project=self.record, upload=upload)
+        return result
+
+    def take_step(self, form: Any) -> Any:
         name, actor, project, data = self.kwargs["step"], self.actor, self.record, form.cleaned_data
         if name == "township_review":
             return services.project_township_review(
@@ -796,7 +794,7 @@ class ProjectStepView(RecordActionView):
         if name == "complete":
             return services.project_complete(
                 actor=actor, project=project, completed_on=data["completed_on"],
-                actual=form.actual(), reason=data["reason"],
+                actual=form.actual(), reason=data["reason"], confirm_cost=data["confirm_cost"],
             )  # fmt: skip
         if name == "accept":
             return services.project_accept(

@@ -55,6 +55,17 @@ def test_village_outlines_come_on_request_and_the_asset_form_keeps_village_point
     assert shapes == {True: {"Point"}, False: {"MultiPolygon"}}  # villages, townships
 
 
+def test_a_village_or_township_user_draws_among_village_outlines(township_manager, village_clerk):
+    """A clerk drawing a need or an asset sees the village's outline, not a lone point."""
+    own = selectors.area_reference(user=village_clerk)
+    assert [(r["name"], json.loads(r["shape"])["type"]) for r in own] == [
+        ("向东村村民委员会", "MultiPolygon")
+    ]
+    township = selectors.area_reference(user=township_manager)
+    assert {json.loads(r["shape"])["type"] for r in township} == {"MultiPolygon"}
+    assert sum(r["level"] == "village" for r in township) > 10
+
+
 def test_bad_filter_value_is_a_400_not_a_500(client, planner):
     client.force_login(planner)
     response = client.get(reverse("gis:areas_geojson"), {"level": "planet"})

@@ -189,8 +189,26 @@ def test_a_township_merges_needs_into_a_proposal_with_a_code_never_reused(
     # A withdrawn project keeps its code: the next proposal gets the next one.
     project = in_library(project, township_manager, county_approver)
     P.project_withdraw(actor=county_approver, project=project, reason="并入县级统筹项目")
-    again = P.project_propose(actor=township_manager, data=project_input(name="另一项目"))
+    # ... and gives its needs back to the township, which may propose them again.
+    assert set(
+        ConstructionNeed.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "status", "project"
+        )
+    ) == {("accepted", None)}
+    assert sorted(project.steps.get(kind="withdraw").details["released_needs"]) == sorted(
+        [first.pk, second.pk]
+    )
+    first.refresh_from_db()
+    again = P.project_propose(
+        actor=township_manager, data=project_input(name="另一项目"), needs=[first]
+    )
     assert again.code == f"500101{TODAY.year}0002"
+    refused = P.project_township_review(
+        actor=township_manager, project=again, approve=False, checks={}, reason="重复建设"
+    )
+    assert refused.status == "rejected"
+    first.refresh_from_db()
+    assert (first.status, first.project_id) == ("accepted", None)
     with pytest.raises(PermissionDenied):  # a village sends needs up; it does not propose
         P.project_propose(actor=village_clerk, data=project_input())
 
@@ -222,6 +240,58 @@ def test_a_negative_list_use_of_bridging_funds_is_stopped_at_review_with_the_rul
         ),
     )
     assert P.negative_uses(county_only) == []
+
+
+def test_bridging_money_recorded_at_completion_meets_the_negative_list_too(
+    township_manager, county_approver
+):
+    """Planned from county funds, the office works pass review; their completion may not then
+    book the cost to bridging funds."""
+    project = in_library(
+        P.project_propose(
+            actor=township_manager,
+            data=project_input(
+                name="村委会办公楼改造（县级资金）",
+                fund_uses=["office_buildings"],
+                funding={"county": Decimal("80000")},
+            ),
+        ),
+        township_manager,
+        county_approver,
+    )
+    project = P.project_plan(actor=county_approver, project=project, year=TODAY.year)
+    project = P.project_start(
+        actor=county_approver, project=project, started_on=days(30), tender="中标"
+    )
+    with pytest.raises(ValidationError) as caught:
+        P.project_complete(
+            actor=county_approver,
+            project=project,
+            completed_on=days(5),
+            actual={"county": Decimal("30000"), "central_bridging": Decimal("50000")},
+        )
+    message = caught.value.message_dict["actual"][0]
+    assert "修建楼堂馆所及党政机关办公用房" in message and "另一资金来源" in message
+    project.refresh_from_db()
+    assert project.status == "in_progress"  # nothing written: no step, no actual amounts
+    assert not project.funding.filter(actual__isnull=False).exists()
+    assert not project.steps.filter(kind="complete").exists()
+    done = P.project_complete(
+        actor=county_approver,
+        project=project,
+        completed_on=days(5),
+        actual={"county": Decimal("80000")},
+    )
+    assert done.status == "completed"
+
+
+def test_a_project_before_the_first_rules_meets_the_first_rules(township_manager):
+    """The national rows start in 2021; a 2020 library entry is not free of the negative list."""
+    project = P.project_propose(
+        actor=township_manager,
+        data=project_input(name="村委会办公楼改造", year=2020, fund_uses=["office_buildings"]),
+    )
+    assert [u.code for u in P.negative_uses(project)] == ["office_buildings"]
 
 
 def test_only_a_library_project_enters_the_years_plan(township_manager, county_approver):
@@ -383,7 +453,8 @@ def hand_over_parts(owner: Party) -> list[P.HandoverPart]:
 def test_the_handover_splits_the_actual_investment_exactly_and_links_both_ways(
     township_manager, county_approver
 ):
-    actual = {"central_bridging": Decimal("290000.01"), "county": Decimal("50000.00")}
+    # Two sources that each leave a fen over: every source and every asset must still add up.
+    actual = {"central_bridging": Decimal("290000.01"), "county": Decimal("50000.01")}
     project = accepted(
         P.project_propose(actor=township_manager, data=project_input()),
         township_manager,
@@ -394,10 +465,13 @@ def test_the_handover_splits_the_actual_investment_exactly_and_links_both_ways(
     assets = P.project_hand_over(
         actor=county_approver, project=project, handed_on=TODAY, parts=hand_over_parts(owner)
     )
-    assert sum(a.original_value for a in assets) == Decimal("340000.01")
+    assert sum(a.original_value for a in assets) == Decimal("340000.02")
     for source, amount in actual.items():
         lines = AssetFunding.objects.filter(asset__in=assets, source__code=source)
         assert sum(line.amount for line in lines) == amount, source
+    for asset in assets:  # each asset is worth exactly its own funding lines
+        own = AssetFunding.objects.filter(asset=asset)
+        assert sum(line.amount for line in own) == asset.original_value, asset.name
     for asset in Asset.objects.filter(pk__in=[a.pk for a in assets]):
         assert asset.source_project_id == project.pk and asset.status == "confirmed"
     listed = selectors.asset_list(user=county_approver).filter(source_project=project)
@@ -563,3 +637,106 @@ def test_the_township_approver_reviews_only_their_townships_projects_and_needs(
     other_need.refresh_from_db()
     assert P.need_can_review(actor=township_manager, need=other_need) is False
     assert county_approver  # the county approver reviews county-led projects (see services)
+
+
+@pytest.mark.parametrize(
+    "values,field",
+    [
+        ({"year": 10000}, "year"),
+        ({"year": 0}, "year"),
+        ({"year": 2012}, "year"),
+        ({"period_start": datetime.date(1, 1, 1)}, "period_start"),
+        ({"period_end": datetime.date(9999, 12, 31)}, "period_end"),
+    ],
+)
+def test_a_year_or_date_off_the_calendar_is_a_field_error(township_manager, values, field):
+    """A year of 10000 made a 15-digit code (a 500); a date in year 1 an Excel cell no
+    spreadsheet reads back."""
+    before = Project.objects.count()
+    with pytest.raises(ValidationError) as caught:
+        P.project_propose(actor=township_manager, data=project_input(**values))
+    assert "2013" in caught.value.message_dict[field][0]
+    assert Project.objects.count() == before
+
+
+def test_a_step_dated_before_2013_is_refused(township_manager, county_approver):
+    project = in_library(
+        P.project_propose(actor=township_manager, data=project_input()),
+        township_manager,
+        county_approver,
+    )
+    project = P.project_plan(actor=county_approver, project=project, year=TODAY.year)
+    with pytest.raises(ValidationError) as caught:
+        P.project_start(
+            actor=county_approver, project=project, started_on=datetime.date(1, 1, 1), tender="x"
+        )
+    assert "2013" in caught.value.message_dict["started_on"][0]
+
+
+def test_a_need_for_year_10000_or_met_in_year_1_is_refused(village_clerk):
+    with pytest.raises(ValidationError) as caught:
+        need(village_clerk, horizon_from=10000, horizon_to=10000)
+    assert "2013" in caught.value.message_dict["horizon_from"][0]
+    with pytest.raises(ValidationError) as caught:
+        need(village_clerk, meeting_on=datetime.date(1, 1, 1))
+    assert "2013" in caught.value.message_dict["meeting_on"][0]
+
+
+def test_a_previewed_import_takes_no_lock_on_the_years_codes(db):
+    """Proposals of the year must not wait while a big library file is being checked: the
+    preview's codes are provisional and lock nothing; a real proposal's code locks its year."""
+    from django.db import connection, transaction
+
+    def advisory_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND pid = pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    with transaction.atomic():
+        with P.provisional_codes():
+            provisional = P.ProjectCodes().code("500101", TODAY.year)
+        assert advisory_locks() == 0
+        assert P.ProjectCodes().code("500101", TODAY.year) == provisional
+        assert advisory_locks() == 1
+
+
+def test_a_place_in_new_york_is_refused_with_the_position_named(township_manager, village_clerk):
+    with pytest.raises(ValidationError) as caught:
+        P.project_propose(
+            actor=township_manager, data=project_input(geom=Point(-70, 40, srid=4490))
+        )
+    assert "-70.000000, 40.000000" in caught.value.message_dict["geom"][0]
+    with pytest.raises(ValidationError) as caught:
+        need(village_clerk, geom=Point(2.35, 48.85, srid=4490))
+    assert "2.350000, 48.850000" in caught.value.message_dict["geom"][0]
+
+
+def test_an_actual_cost_ten_times_the_plan_must_be_confirmed(township_manager, county_approver):
+    """Typed in 元 where 万元 was meant (or a key held down), the cost would value the assets."""
+    project = in_library(
+        P.project_propose(actor=township_manager, data=project_input()),
+        township_manager,
+        county_approver,
+    )
+    project = P.project_plan(actor=county_approver, project=project, year=TODAY.year)
+    project = P.project_start(
+        actor=county_approver, project=project, started_on=days(30), tender="中标"
+    )
+    slip = {"central_bridging": Decimal("99999999999999.99")}
+    with pytest.raises(ValidationError) as caught:
+        P.project_complete(
+            actor=county_approver, project=project, completed_on=days(5), actual=slip
+        )
+    assert "99,999,999,999,999.99" in caught.value.message_dict["confirm_cost"][0]
+    assert not project.funding.filter(actual__isnull=False).exists()
+    confirmed = P.project_complete(
+        actor=county_approver,
+        project=project,
+        completed_on=days(5),
+        actual={"central_bridging": Decimal("120000000")},  # a large works, really so costly
+        confirm_cost=True,
+    )
+    assert confirmed.status == "completed"

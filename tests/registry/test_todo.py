@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -16,11 +17,13 @@ from registry.demo_assets import generate_register
 from registry.models import (
     AdminArea,
     Asset,
+    ConstructionNeed,
     DisposalApproval,
     DisposalRequest,
     DistributionPlan,
     MaintenanceDuty,
     MaintenanceLog,
+    Project,
     RegistrationReturn,
     User,
 )
@@ -203,6 +206,27 @@ def _expected(user: User) -> dict[str, int]:
             needed = ["township", "county"] if request.required_level == "county" else ["township"]
             pending = [lv for lv in needed if lv not in done]
             disposals += bool(pending) and pending[0] == level
+    # The project libraries: needs sent up wait for their township's approver; proposals for
+    # the approver of the level that reviews them (county-led ones and later stages: the county).
+    needs = projects = 0
+    if approver and level == "township":
+        needs = ConstructionNeed.objects.filter(
+            status="submitted", area_code__startswith=prefix
+        ).count()
+        projects = (
+            Project.objects.filter(status="proposed", area_code__startswith=prefix)
+            .exclude(area__level="county")
+            .count()
+        )
+    elif approver and level == "county":
+        projects = (
+            Project.objects.filter(county_code=prefix)
+            .filter(
+                Q(status="proposed", area__level="county")
+                | Q(status__in=["township_reviewed", "appraised"])
+            )
+            .count()
+        )
     return {
         "returned": returned.count(),
         "registrations": (
@@ -213,6 +237,8 @@ def _expected(user: User) -> dict[str, int]:
         "plans": len(plan_ids),
         "disposals": disposals,
         "inspections": _overdue(prefix),
+        "needs": needs,
+        "projects": projects,
     }
 
 

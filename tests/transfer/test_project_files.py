@@ -544,3 +544,24 @@ def test_a_file_that_is_no_library_is_refused_with_the_reason_and_others_never_s
     old = upload(client, township_manager, "旧表.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 600,
                  django_capture_on_commit_callbacks)  # fmt: skip
     assert old.state == "rejected" and ".xlsx" in old.message
+
+
+def test_a_table_without_geometry_or_a_lying_zip_is_refused_with_a_reason(tmp_path, db):
+    """A GeoPackage of attributes only once crashed the check (AttributeError); a workbook
+    whose zip directory understates its members ended as an "unexpected error"."""
+    import zipfile
+
+    import pandas
+
+    from transfer.importers import ImportRefused
+    from transfer.importers import projects as library
+    from transfer.jobs import _failure
+
+    plain = tmp_path / "plain.gpkg"
+    pyogrio.write_dataframe(pandas.DataFrame({"项目名称": ["甲"]}), plain, driver="GPKG")
+    manager = User.objects.get(username="manager")
+    with pytest.raises(ImportRefused) as caught:
+        library.preview(plain, manager)
+    assert "Excel" in str(caught.value)
+    damaged = _failure(zipfile.BadZipFile("Bad CRC-32"))
+    assert "文件已损坏" in damaged and "The file is damaged" in damaged

@@ -873,7 +873,7 @@ def preview(
 ) -> ProjectOutcome:
     """Check the whole file by running it and undoing everything: the counts and problems are
     those the commit would meet. ``each`` sees every checked batch (the problems workbook)."""
-    with transaction.atomic():
+    with transaction.atomic(), services.provisional_codes():
         try:
             return _walk(
                 path, actor, label=label or path.name, progress=progress, on_open=on_open,

@@ -728,6 +728,8 @@ def _guess_layer_crs(path: Path, layer: str | None, encoding: str, county_lon: f
     table = pyogrio.read_dataframe(
         path, layer=layer, encoding=encoding or None, max_features=50, read_geometry=True
     )
+    if "geometry" not in getattr(table, "columns", ()):  # a table without geometry: no system
+        return coords.CGCS2000
     for geom in table.geometry:
         if geom is not None and not geom.is_empty:
             x, y = shapely.get_coordinates(geom)[0]

@@ -44,7 +44,9 @@ class ProjectUploadForm(UploadForm):
 def _editor(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User) or not (user.is_superuser or user.role in EDITOR_ROLES):
-        raise PermissionDenied(_("Only people who keep the project library can import it."))
+        raise PermissionDenied(
+            bilingual(gettext_noop("Only people who keep the project library can import it."))
+        )
     return user
 
 

@@ -1,7 +1,8 @@
-/* The drawing map of the need and project forms (django-leaflet's widget): its tools speak the
+/* The drawing map of the asset, need and project forms (django-leaflet's widget): its tools speak the
  * page's language, it shows our own outlines and village points to draw among (there is no
  * basemap offline), and it centres on the area chosen in the form's #id_area. Reads the JSON of
- * #draw-map-data: {reference: FeatureCollection, points: {area pk: [lon, lat]}, hasGeometry}. */
+ * #draw-map-data (#asset-form-data on the asset form): {reference: FeatureCollection, points:
+ * {area pk: [lon, lat]}, hasGeometry}. */
 (function () {
   "use strict";
   // Leaflet.draw's own texts are English. This runs before django-leaflet builds the map (on
@@ -33,7 +34,7 @@
     e.handlers.edit.tooltip = { text: "拖动端点或标记修改图形。", subtext: "点“取消”放弃修改。" };
     e.handlers.remove.tooltip = { text: "点击要删除的图形。" };
   }
-  var node = document.getElementById("draw-map-data");
+  var node = document.getElementById("draw-map-data") || document.getElementById("asset-form-data");
   if (!node) return;
   var data = JSON.parse(node.textContent);
   var areaSelect = document.getElementById("id_area");
@@ -46,6 +47,12 @@
       pointToLayer: function (f, latlng) {
         return L.circleMarker(latlng, { radius: 4, color: "#1b5e20", weight: 1, fillColor: "#43a047", fillOpacity: 0.9, interactive: false })
           .bindTooltip(f.properties.name, { permanent: data.reference.features.length <= 30, direction: "top" });
+      },
+      // A township's or village's user sees their villages as outlines: named in the middle.
+      onEachFeature: function (f, layer) {
+        if (f.properties.level === "village" && f.geometry.type !== "Point") {
+          layer.bindTooltip(f.properties.name, { permanent: data.reference.features.length <= 30, direction: "center", className: "draw-area-label" });
+        }
       },
     }).addTo(map);
     outlines.bringToBack();
