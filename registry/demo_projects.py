@@ -184,6 +184,21 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "linear": False,
     },
 }
+# A need's title by its category, so that a need named 天然气管道入户 is filed under 燃气.
+NEED_TITLES: dict[str, list[str]] = {
+    NeedCategory.RURAL_ROAD: ["通组公路硬化", "产业路新建", "便民桥新建"],
+    NeedCategory.VILLAGE_ROAD: ["村内道路硬化及路灯安装", "入户便道硬化"],
+    NeedCategory.WATER: ["集中供水管网延伸", "人饮工程提升改造", "山坪塘整治", "灌溉渠道维修"],
+    NeedCategory.POWER: ["农网线路改造", "台区变压器增容"],
+    NeedCategory.TELECOM: ["5G基站及光纤入户"],
+    NeedCategory.GAS: ["天然气管道入户"],
+    NeedCategory.SANITATION: ["生活污水处理设施建设", "户厕改造", "垃圾收集点建设"],
+    NeedCategory.VILLAGE_LOOK: ["村容村貌整治", "公共空间治理"],
+    NeedCategory.CARE: ["村卫生室标准化建设", "互助养老服务点建设"],
+    NeedCategory.LOGISTICS: ["村级寄递物流服务点建设"],
+    NeedCategory.INDUSTRY: ["产业路及生产便道建设"],
+    NeedCategory.OTHER: ["便民服务中心改造"],
+}
 SUBTYPE_FAMILY: dict[str, str] = {
     AssetSubtype.ROAD: "road",
     AssetSubtype.BRIDGE: "road",
@@ -723,9 +738,7 @@ class _Generator:
     ) -> ConstructionNeed:  # fmt: skip
         """A village's need with its meeting, posting and the township's review so far."""
         rng = self.rng
-        titles = (
-            FAMILIES[family]["names"] if family else ["产业路及生产便道建设", "便民服务中心改造"]
-        )
+        titles = NEED_TITLES.get(category) or NEED_TITLES[NeedCategory.OTHER]
         need = ConstructionNeed(
             area=village,
             area_code=village.code,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from registry import selectors
 from registry.choices import NeedStatus, ProjectStatus, ProjectStepKind
 from registry.demo_assets import generate_register
-from registry.demo_projects import bulk_load_projects
+from registry.demo_projects import NEED_TITLES, bulk_load_projects
 from registry.models import (
     Asset,
     AssetFunding,
@@ -195,6 +195,14 @@ def test_project_codes_are_county_year_serial_and_unique(demo):
         by_year[code[:10]].append(int(code[10:]))
     for serials in by_year.values():
         assert sorted(serials) == list(range(1, len(serials) + 1))
+
+
+def test_a_needs_title_says_what_its_category_says(demo):
+    """Seen on the demo's need list: 天然气管道入户 filed under 通讯网络, 5G基站 under 燃气."""
+    needs = list(ConstructionNeed.objects.values_list("title", "category", "area__name"))
+    assert needs
+    for title, category, village in needs:
+        assert any(title.endswith(t) for t in NEED_TITLES[category]), (title, category, village)
 
 
 def test_needs_and_tasks_are_linked_to_their_projects(demo):
