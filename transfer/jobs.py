@@ -231,6 +231,23 @@ def export_rows_done(job: ExportJob) -> int:
     return int(caches["jobs"].get(progress_key(job.pk, "export")) or 0)
 
 
+# The project library's GeoPackage layer, whatever the language of the page (transfer.views).
+LIBRARY_LAYER = "项目库"
+
+
+def _project_library_file(job: ExportJob, query: Any) -> Path:
+    """The project library as the library page lists it, for the worker."""
+    from registry import ledgers, selectors
+    from transfer import exporters
+
+    filterset = selectors.project_filterset(user=job.user, filters=query)
+    if not filterset.is_valid():
+        raise ValueError(filterset.errors)
+    meta = exporters.meta_for(job.user, query, filterset)
+    spec = ledgers.project_library()
+    return exporters.export_ledger(spec, filterset.qs, job.fmt, meta=meta, layer=LIBRARY_LAYER)
+
+
 def start_export(job: ExportJob) -> None:
     transaction.on_commit(lambda: run_export.enqueue(job.pk))
 
@@ -252,16 +269,19 @@ def run_export(pk: int) -> str:
         query.setlist(key, values)
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
-            filterset = selectors.asset_filterset(user=job.user, filters=query)
-            if not filterset.is_valid():
-                raise ValueError(filterset.errors)
-            path = exporters.export(
-                filterset.qs,
-                job.fmt,
-                meta=exporters.meta_for(job.user, query, filterset),
-                history=job.history,
-                progress=_progress(pk, "export"),
-            )
+            if job.ledger == "projects":
+                path = _project_library_file(job, query)
+            else:
+                filterset = selectors.asset_filterset(user=job.user, filters=query)
+                if not filterset.is_valid():
+                    raise ValueError(filterset.errors)
+                path = exporters.export(
+                    filterset.qs,
+                    job.fmt,
+                    meta=exporters.meta_for(job.user, query, filterset),
+                    history=job.history,
+                    progress=_progress(pk, "export"),
+                )
             with path.open("rb") as handle:
                 job.file.save(path.name, File(handle), save=False)
             shutil.rmtree(path.parent, ignore_errors=True)

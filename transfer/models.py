@@ -110,6 +110,8 @@ class ExportJob(models.Model):
     )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     fmt = models.CharField(_("format"), max_length=10)
+    # What is exported: the asset register, or the project library (issue 19).
+    ledger = models.CharField(_("list"), max_length=20, default="assets", editable=False)
     params = models.JSONField(_("filters"), default=list, blank=True)
     history = models.BooleanField(_("with change history"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default="queued")

@@ -28,12 +28,19 @@ def import_upload(*, actor: User, upload: UploadedFile, gcj02: bool = False) -> 
 
 @service
 def export_start(
-    *, actor: User, fmt: str, params: list[list[Any]], history: bool, rows_total: int
+    *,
+    actor: User,
+    fmt: str,
+    params: list[list[Any]],
+    history: bool,
+    rows_total: int,
+    ledger: str = "assets",
 ) -> ExportJob:
     """Queue an export job: the worker applies ``params`` (the list's filters as they were on
-    screen) again with the actor's scope and writes the file."""
+    screen) again with the actor's scope and writes the file (``ledger``: "assets" or
+    "projects")."""
     job = ExportJob.objects.create(
-        user=actor, fmt=fmt, history=history, rows_total=rows_total, params=params
+        user=actor, fmt=fmt, history=history, rows_total=rows_total, params=params, ledger=ledger
     )
     jobs.start_export(job)
     return job

@@ -565,3 +565,33 @@ def test_a_table_without_geometry_or_a_lying_zip_is_refused_with_a_reason(tmp_pa
     assert "Excel" in str(caught.value)
     damaged = _failure(zipfile.BadZipFile("Bad CRC-32"))
     assert "文件已损坏" in damaged and "The file is damaged" in damaged
+
+
+def test_a_big_library_export_is_written_by_the_worker_in_the_users_scope(
+    client, village_clerk, library, settings, django_capture_on_commit_callbacks
+):
+    """Over EXPORT_INLINE_MAX_ROWS projects (a province's library: 12 s as Excel at 50,000),
+    the worker writes the file, filtered and scoped as the page was, as for big asset lists."""
+    from transfer.models import ExportJob
+
+    settings.EXPORT_INLINE_MAX_ROWS = 1
+    client.force_login(village_clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("transfer:project_export", args=["csv"]))
+    job = ExportJob.objects.order_by("-pk").first()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("transfer:export_detail", args=[job.pk])
+    assert (job.ledger, job.rows_total, job.state) == ("projects", 3, "queued")
+    page = client.get(response["Location"]).content.decode()
+    assert "项目库导出" in page and "共 3 个项目" in page
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == "done", job.message
+    content = b"".join(client.get(reverse("transfer:export_download", args=[job.pk])))
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == library_headers()
+    assert {r[0] for r in rows[1:]} == {
+        library["road"].code,
+        library["farm"].code,
+        library["waiting"].code,
+    }

@@ -119,7 +119,7 @@ def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase
 
 TABLE_FORMATS = {"xlsx", "csv"}
 LIBRARY_FORMATS = {"xlsx", "csv", "gpkg"}
-LIBRARY_LAYER = "项目库"  # the GeoPackage layer's name, whatever the language of the page
+LIBRARY_LAYER = jobs.LIBRARY_LAYER  # the GeoPackage layer's name, whatever the page's language
 
 
 def _download(path: Path, fmt: str) -> FileResponse:
@@ -140,6 +140,19 @@ def project_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     filterset = selectors.project_filterset(user=user, filters=request.GET)
     if not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
+    rows = filterset.qs.count()
+    if rows > settings.EXPORT_INLINE_MAX_ROWS:
+        # A province-sized library (50,000 projects: 12 s as Excel) is written by the worker,
+        # as big asset exports are; its page shows progress and then the link.
+        job = services.export_start(
+            actor=user,
+            fmt=fmt,
+            history=False,
+            rows_total=rows,
+            params=[[k, v] for k, v in request.GET.lists()],
+            ledger="projects",
+        )
+        return redirect("transfer:export_detail", pk=job.pk)
     meta = exporters.meta_for(user, request.GET, filterset)
     spec = ledgers.project_library()
     path = exporters.export_ledger(spec, filterset.qs, fmt, meta=meta, layer=LIBRARY_LAYER)
