@@ -13,7 +13,7 @@ import signal
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -297,30 +297,29 @@ def run_export(pk: int) -> str:
     return "done"
 
 
-@task()
-def check_import(pk: int) -> str:
-    """Read and check the file; record the counts and the first problems."""
-    item = AssetImport.objects.select_related("user", "user__area").get(pk=pk)
-    path = Path(item.file.path)
-    caches["jobs"].set(progress_key(pk), 0)
-    AssetImport.objects.filter(pk=pk).update(state=AssetImport.State.CHECKING, rows_done=0)
+def _check_file(
+    model: Any,
+    pk: int,
+    kind: str,
+    preview: Callable[..., Any],
+    finish: Callable[..., None],
+) -> str:
+    """The preview job of an uploaded file (assets or a project library): run ``preview``
+    with progress and a workbook of the rows with problems, kept beside the upload, then record
+    the outcome; a refusal or a failure is recorded with its reason."""
+    item = model.objects.select_related("user", "user__area").get(pk=pk)
+    caches["jobs"].set(progress_key(pk, kind), 0)
+    model.objects.filter(pk=pk).update(state=model.State.CHECKING, rows_done=0)
 
     def opened(total: int) -> None:  # the file's row count, for the progress bar
-        AssetImport.objects.filter(pk=pk).update(rows_total=total)
+        model.objects.filter(pk=pk).update(rows_total=total)
 
     folder = Path(tempfile.mkdtemp(prefix="atlas-problems-"))
-    workbook = folder / f"problems-{pk}.xlsx"
+    workbook = folder / f"{kind}-problems-{pk}.xlsx"
     writer = importers.ProblemsWriter(str(workbook))
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
-            outcome = importers.preview(
-                path,
-                item.user,
-                options=options_for(item),
-                progress=_progress(pk),
-                on_open=opened,
-                each=writer,
-            )
+            outcome = preview(item, progress=_progress(pk, kind), on_open=opened, each=writer)
         writer.close()
         problems = ""
         if outcome.errors:  # kept beside the upload, downloaded without checking again
@@ -328,22 +327,33 @@ def check_import(pk: int) -> str:
                 item.problems_file.save(workbook.name, File(handle), save=False)
             problems = item.problems_file.name
     except importers.ImportRefused as exc:
-        _finish(pk, AssetImport.State.REJECTED, message=str(exc))
+        finish(pk, model.State.REJECTED, message=str(exc))
         return "rejected"
     except Exception as exc:
-        log.exception("import %s: check failed", pk)
-        _finish(pk, AssetImport.State.FAILED, message=_failure(exc))
+        log.exception("%s %s: check failed", kind, pk)
+        finish(pk, model.State.FAILED, message=_failure(exc))
         return "failed"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    _finish(
+    finish(
         pk,
-        AssetImport.State.CHECKED,
+        model.State.CHECKED,
         outcome=outcome.as_dict(),
         rows_done=outcome.rows,
         problems_file=problems,
     )
     return "checked"
+
+
+@task()
+def check_import(pk: int) -> str:
+    """Read and check the file; record the counts and the first problems."""
+
+    def preview(item: AssetImport, **hooks: Any) -> Any:
+        path, options = Path(item.file.path), options_for(item)
+        return importers.preview(path, item.user, options=options, **hooks)
+
+    return _check_file(AssetImport, pk, "import", preview, _finish)
 
 
 @task()
@@ -491,49 +501,11 @@ def check_project_import(pk: int) -> str:
     and every problem (and a workbook of the rows with problems) for the preview."""
     from transfer.importers import projects as project_importer
 
-    item = ProjectImport.objects.select_related("user", "user__area").get(pk=pk)
-    caches["jobs"].set(progress_key(pk, "project-import"), 0)
-    ProjectImport.objects.filter(pk=pk).update(state=ProjectImport.State.CHECKING, rows_done=0)
+    def preview(item: ProjectImport, **hooks: Any) -> Any:
+        path, label = Path(item.file.path), _project_label(item)
+        return project_importer.preview(path, item.user, label=label, **hooks)
 
-    def opened(total: int) -> None:
-        ProjectImport.objects.filter(pk=pk).update(rows_total=total)
-
-    folder = Path(tempfile.mkdtemp(prefix="atlas-problems-"))
-    workbook = folder / f"project-problems-{pk}.xlsx"
-    writer = importers.ProblemsWriter(str(workbook))
-    try:
-        with time_limit(settings.JOB_TIME_LIMIT):
-            outcome = project_importer.preview(
-                Path(item.file.path),
-                item.user,
-                label=_project_label(item),
-                progress=_progress(pk, "project-import"),
-                on_open=opened,
-                each=writer,
-            )
-        writer.close()
-        problems = ""
-        if outcome.errors:
-            with workbook.open("rb") as handle:
-                item.problems_file.save(workbook.name, File(handle), save=False)
-            problems = item.problems_file.name
-    except importers.ImportRefused as exc:
-        _finish_project(pk, ProjectImport.State.REJECTED, message=str(exc))
-        return "rejected"
-    except Exception as exc:
-        log.exception("project import %s: check failed", pk)
-        _finish_project(pk, ProjectImport.State.FAILED, message=_failure(exc))
-        return "failed"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    _finish_project(
-        pk,
-        ProjectImport.State.CHECKED,
-        outcome=outcome.as_dict(),
-        rows_done=outcome.rows,
-        problems_file=problems,
-    )
-    return "checked"
+    return _check_file(ProjectImport, pk, "project-import", preview, _finish_project)
 
 
 @task()

@@ -251,20 +251,25 @@ def import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def import_problems(request: HttpRequest, pk: int) -> FileResponse:
     """The rows with problems as Excel: written by the worker when it checked the file."""
-    item = _own(request, pk)
+    return problems_response(_own(request, pk), name="problems", fallback="import")
+
+
+def problems_response(item: Any, *, name: str, fallback: str) -> FileResponse:
+    """An import's workbook of the rows with problems (assets or a project library), under
+    the uploaded file's name; 404 when the check found none or the file is gone."""
     if not item.problems_file:
         raise Http404
     try:
         handle = item.problems_file.open("rb")
     except FileNotFoundError as exc:  # the file is gone from the media folder
         raise Http404 from exc
-    stem = Path(item.original_name).stem[:60] or "import"
+    stem = Path(item.original_name).stem[:60] or fallback
     response = FileResponse(
         handle,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = (
-        f"attachment; filename=\"problems-{item.pk}.xlsx\"; filename*=UTF-8''{quote(stem)}"
+        f"attachment; filename=\"{name}-{item.pk}.xlsx\"; filename*=UTF-8''{quote(stem)}"
         f"-problems.xlsx"
     )
     return response

@@ -5,9 +5,7 @@ through the project services and undoes it (the preview), or writes it all (the 
 who edit at the township or the county import; each sees their own imports.
 """
 
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -23,7 +21,7 @@ from registry.models import User
 from registry.scoping import EDITOR_ROLES, scope_level
 from transfer import jobs, services
 from transfer.models import ProjectImport
-from transfer.views.imports import UploadForm
+from transfer.views.imports import UploadForm, problems_response
 
 
 class ProjectUploadForm(UploadForm):
@@ -134,20 +132,4 @@ def project_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def project_import_problems(request: HttpRequest, pk: int) -> FileResponse:
     """The rows with problems as Excel, written by the worker when it checked the file."""
-    item = _own(request, pk)
-    if not item.problems_file:
-        raise Http404
-    try:
-        handle = item.problems_file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    stem = Path(item.original_name).stem[:60] or "library"
-    response = FileResponse(
-        handle,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"project-problems-{item.pk}.xlsx\"; filename*=UTF-8''"
-        f"{quote(stem)}-problems.xlsx"
-    )
-    return response
+    return problems_response(_own(request, pk), name="project-problems", fallback="library")
