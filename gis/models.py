@@ -2,6 +2,7 @@
 rebuilt or kept in step by database triggers, never edited by people). The imports and
 exports moved to the transfer app."""
 
+from django.contrib.gis.db import models as gis_models
 from django.db import models
 
 
@@ -95,3 +96,65 @@ class TileRegion(models.Model):
 
     def __str__(self) -> str:
         return f"z12 ({self.x}, {self.y}) v{self.version}"
+
+
+class NetworkPlace(models.Model):
+    """How the networks serve one village group or relocation site: the gap analysis's answer
+    (gis.network), rewritten for a township whenever a link, site or group in reach of it
+    changes, in the same transaction. ``place_id`` is the AdminArea (group) or RelocationSite.
+
+    Road: ``road`` says whether a hardened road leads all the way to the township seat, only
+    unhardened road does, or no road comes within reach; ``harden_m`` is the least length of
+    unhardened road on any route to the seat (what hardening would cost in metres), and
+    ``hardened_gap_m`` the straight distance to the nearest hardened road connected to the
+    seat. Water: ``water`` whether a pipe connected to a water source comes within reach, and
+    ``water_gap_m`` the straight distance to the nearest such pipe.
+    """
+
+    kind = models.CharField(max_length=6)
+    place_id = models.BigIntegerField()
+    name = models.CharField(max_length=120)
+    code = models.CharField(max_length=15)
+    area_code = models.CharField(max_length=15)
+    township_code = models.CharField(max_length=12)
+    county_code = models.CharField(max_length=6)
+    households = models.IntegerField(null=True)
+    persons = models.IntegerField(null=True)
+    road = models.CharField(max_length=10)
+    harden_m = models.FloatField(null=True)
+    hardened_gap_m = models.FloatField(null=True)
+    water = models.BooleanField()
+    water_gap_m = models.FloatField(null=True)
+    point = gis_models.PointField(srid=4490)
+    point_3857 = gis_models.PointField(srid=3857)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "place_id"], name="networkplace_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["area_code"],
+                name="networkplace_area_code",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(fields=["township_code"], name="networkplace_township"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.code}: road {self.road}, water {self.water}"
+
+
+class NetworkRun(models.Model):
+    """When a township's gaps were last computed, over how many links, and how long it took."""
+
+    township_code = models.CharField(max_length=12, unique=True)
+    county_code = models.CharField(max_length=6)
+    computed_at = models.DateTimeField()
+    links = models.IntegerField()
+    places = models.IntegerField()
+    duration_ms = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.township_code} at {self.computed_at}"

@@ -392,3 +392,150 @@ class FundUseKind(models.TextChoices):
 
     POSITIVE = "positive", _("Allowed direction")
     NEGATIVE = "negative", _("Not allowed")
+
+
+class SiteType(models.TextChoices):
+    """How a relocation site houses the people it moved (安置方式, DOMAIN.md 5.2): five kinds
+    of concentrated site (集中安置) and three of dispersed placement (分散安置)."""
+
+    COUNTY_TOWN = "county_town", _("Concentrated: county town or city")
+    MARKET_TOWN = "market_town", _("Concentrated: market town")
+    CENTRAL_VILLAGE = "central_village", _("Concentrated: central village")
+    INDUSTRIAL_PARK = "industrial_park", _("Concentrated: industrial park")
+    TOURISM_AREA = "tourism_area", _("Concentrated: tourism area")
+    SCATTERED = "scattered", _("Dispersed: scattered among villages")
+    BOUGHT_IN_TOWN = "bought_in_town", _("Dispersed: bought housing in town")
+    WITH_RELATIVES = "with_relatives", _("Dispersed: with relatives or friends")
+
+
+DISPERSED_SITE_TYPES = frozenset(
+    {SiteType.SCATTERED, SiteType.BOUGHT_IN_TOWN, SiteType.WITH_RELATIVES}
+)
+
+
+class SiteMode(models.TextChoices):
+    CONCENTRATED = "concentrated", _("Concentrated")
+    DISPERSED = "dispersed", _("Dispersed")
+
+
+class SiteScale(models.TextChoices):
+    """Scale bands by persons moved (DOMAIN.md 5.2; 800 from the Ningxia large-site rule)."""
+
+    UNDER_100 = "lt100", _("Under 100 persons")
+    FROM_100 = "100_799", _("100-799 persons")
+    FROM_800 = "800_2999", _("800-2,999 persons")
+    FROM_3000 = "3000_9999", _("3,000-9,999 persons")
+    FROM_10000 = "ge10000", _("10,000 persons or more")
+
+
+class ReclamationStatus(models.TextChoices):
+    """Demolition of the old houses and reclamation of their land (拆旧复垦)."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class FacilityRole(models.TextChoices):
+    """What an asset is to a relocation site (DOMAIN.md 5.3)."""
+
+    HOUSING = "housing", _("Resettlement housing")
+    FACILITY = "facility", _("Supporting facility")
+    INDUSTRY = "industry", _("Industry or employment")
+
+
+class ProblemCategory(models.TextChoices):
+    """Residents' urgent problems (急难愁盼) as follow-up support sorts them."""
+
+    EMPLOYMENT = "employment", _("Employment and income")
+    EDUCATION = "education", _("Schooling")
+    HEALTH = "health", _("Medical care")
+    HOUSING = "housing", _("Housing quality")
+    UTILITIES = "utilities", _("Water, power and roads")
+    COMMUNITY = "community", _("Community services and governance")
+    OTHER = "other", _("Other")
+
+
+class ProblemStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Network(models.TextChoices):
+    """The networks whose links the register keeps (DESIGN.md 2, infrastructure links)."""
+
+    ROAD = "road", _("Roads")
+    WATER = "water", _("Piped water")
+    POWER = "power", _("Power")
+    TELECOM = "telecom", _("Telecommunications")
+    LOGISTICS = "logistics", _("Delivery and logistics")
+
+
+class NetworkType(models.TextChoices):
+    """What a network element is. Every type but the water source is a line; a water source
+    (水源/水厂) is a point where piped water enters the network."""
+
+    COUNTY_ROAD = "county_road", _("County road")
+    TOWNSHIP_ROAD = "township_road", _("Township road")
+    VILLAGE_ROAD = "village_road", _("Village road")
+    GROUP_ROAD = "group_road", _("Road to a village group")
+    INDUSTRY_ROAD = "industry_road", _("Industry road")
+    WATER_MAIN = "water_main", _("Water main")
+    WATER_BRANCH = "water_branch", _("Water branch pipe")
+    WATER_SOURCE = "water_source", _("Water source or works")
+    POWER_LINE = "power_line", _("Power line")
+    TELECOM_LINE = "telecom_line", _("Telecom line")
+    LOGISTICS_ROUTE = "logistics_route", _("Delivery route")
+
+
+NETWORK_OF_TYPE: dict[str, str] = {
+    NetworkType.COUNTY_ROAD: Network.ROAD,
+    NetworkType.TOWNSHIP_ROAD: Network.ROAD,
+    NetworkType.VILLAGE_ROAD: Network.ROAD,
+    NetworkType.GROUP_ROAD: Network.ROAD,
+    NetworkType.INDUSTRY_ROAD: Network.ROAD,
+    NetworkType.WATER_MAIN: Network.WATER,
+    NetworkType.WATER_BRANCH: Network.WATER,
+    NetworkType.WATER_SOURCE: Network.WATER,
+    NetworkType.POWER_LINE: Network.POWER,
+    NetworkType.TELECOM_LINE: Network.TELECOM,
+    NetworkType.LOGISTICS_ROUTE: Network.LOGISTICS,
+}
+
+
+class RoadGrade(models.TextChoices):
+    """Technical grade of a rural road (公路技术等级)."""
+
+    GRADE_2 = "grade_2", _("Class II highway")
+    GRADE_3 = "grade_3", _("Class III highway")
+    GRADE_4 = "grade_4", _("Class IV highway")
+    SUBSTANDARD = "substandard", _("Below class IV")
+
+
+class Surface(models.TextChoices):
+    """A road's surface. Asphalt, concrete and paved stone count as hardened (硬化路)."""
+
+    ASPHALT = "asphalt", _("Asphalt")
+    CONCRETE = "concrete", _("Cement concrete")
+    STONE = "stone", _("Paved stone")
+    GRAVEL = "gravel", _("Gravel")
+    EARTH = "earth", _("Earth")
+
+
+HARDENED_SURFACES = frozenset({Surface.ASPHALT, Surface.CONCRETE, Surface.STONE})
+
+
+class RoadReach(models.TextChoices):
+    """How a village group or relocation site reaches its township seat by road."""
+
+    HARDENED = "hardened", _("Hardened road all the way")
+    UNHARDENED = "unhardened", _("Only over unhardened road")
+    NONE = "none", _("No road reaches it")
+
+
+class PlaceKind(models.TextChoices):
+    """The places the network serves, as the gap analysis lists them."""
+
+    GROUP = "group", _("Village group")
+    SITE = "site", _("Relocation site")

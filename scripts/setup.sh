@@ -39,6 +39,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   [ -n "$major" ] || die "PostgreSQL was not found after installing it." \
     "PostgreSQL 安装后仍未找到。"
   pkg_installed "postgresql-$major-postgis-3" || apt_install "postgresql-$major-postgis-3"
+  # Network analysis (roads and water reaching village groups and relocation sites) runs in
+  # the database with pgRouting.
+  pkg_installed "postgresql-$major-pgrouting" || apt_install "postgresql-$major-pgrouting"
 fi
 ok "system packages present"
 

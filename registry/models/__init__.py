@@ -6,6 +6,7 @@ from registry.models.attachments import Attachment
 from registry.models.disposal import DisposalApproval, DisposalRequest, DisposalTier
 from registry.models.income import DistributionLine, DistributionPlan, IncomeRecord
 from registry.models.maintenance import MaintenanceDuty, MaintenanceLog
+from registry.models.network import NetworkLink
 from registry.models.notices import PublicNotice
 from registry.models.ownership import Handover, OperationContract, OwnershipRecord, OwnershipShare
 from registry.models.parties import Party
@@ -20,6 +21,13 @@ from registry.models.projects import (
     TaskListItem,
 )
 from registry.models.reviews import PlanReturn, RegistrationReturn
+from registry.models.sites import (
+    RelocationSite,
+    SiteFacility,
+    SiteProblem,
+    SiteProject,
+    SiteSupport,
+)
 from registry.models.submissions import FormSubmission
 from registry.models.users import User
 
@@ -41,6 +49,7 @@ __all__ = [
     "IncomeRecord",
     "MaintenanceDuty",
     "MaintenanceLog",
+    "NetworkLink",
     "OperationContract",
     "OwnershipRecord",
     "OwnershipShare",
@@ -53,6 +62,11 @@ __all__ = [
     "ProjectStep",
     "PublicNotice",
     "RegistrationReturn",
+    "RelocationSite",
+    "SiteFacility",
+    "SiteProblem",
+    "SiteProject",
+    "SiteSupport",
     "TaskListItem",
     "User",
     "Waterway",

@@ -63,6 +63,10 @@ class AdminArea(models.Model):
         help_text=_("Geometry is generated or generalised for the demo, not an official boundary."),
     )
     source = models.CharField(_("source"), max_length=300, blank=True)
+    # Households and persons living there, where known (a village group's roll): what the
+    # network gaps count ("households without piped water").
+    households = models.PositiveIntegerField(_("households"), null=True, blank=True)
+    persons = models.PositiveIntegerField(_("persons"), null=True, blank=True)
     division_year = models.PositiveSmallIntegerField(_("code table year"), null=True, blank=True)
     retired_on = models.DateField(_("retired on"), null=True, blank=True)
 

@@ -39,6 +39,7 @@ from registry.models import (
 )
 from registry.scoping import can_approve, scope_level, visible_to
 from registry.services._common import bump_version, lock_asset, require_edit, service
+from registry.services.network import network_asset_changed
 
 # How far (in degrees, about 1 km) a position may lie outside its township's boundary: the
 # boundaries are approximate (the demo's are synthetic). The form and imports apply the same.
@@ -265,6 +266,7 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
     require_edit(actor, current.area_code)
     if current.status == AssetStatus.DISPOSED:
         raise ValidationError(bilingual(gettext_noop("A disposed asset cannot be changed.")))
+    old_geom = current.geom
     values, funding = _stated(data)
     merged = {name: getattr(current, name) for name in EDITABLE_FIELDS} | values
     area = _validate(actor, merged)
@@ -291,6 +293,8 @@ def asset_update(*, actor: User, asset: Asset, expected_version: int, data: Asse
             corrected_at=timezone.now(), corrected_by=actor
         )
     current.refresh_from_db()
+    if current.geom != old_geom or current.area_code != asset.area_code:
+        network_asset_changed(current, old_geom)
     return current
 
 
@@ -389,4 +393,6 @@ def asset_set_status(*, actor: User, asset: Asset, status: str, expected_version
         raise field_error("status", gettext_noop("This status change is not allowed."))
     bump_version(Asset, current.pk, expected_version, status=status)
     current.refresh_from_db()
+    if status == AssetStatus.CONSUMED:
+        network_asset_changed(current)
     return current

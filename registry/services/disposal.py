@@ -18,6 +18,7 @@ from registry.errors import (
 from registry.models import Asset, DisposalApproval, DisposalRequest, DisposalTier, User
 from registry.scoping import can_approve, scope_level
 from registry.services._common import lock_asset, require_edit, require_past, service
+from registry.services.network import network_asset_changed
 
 LEVEL_ORDER = [ApprovalLevel.VILLAGE, ApprovalLevel.TOWNSHIP, ApprovalLevel.COUNTY]
 
@@ -155,4 +156,5 @@ def disposal_complete(
     current.proceeds_use = proceeds_use.strip()
     current.save(update_fields=["status", "completed_on", "proceeds", "proceeds_use"])
     Asset.objects.filter(pk=current.asset_id).update(status=AssetStatus.DISPOSED)
+    network_asset_changed(Asset.objects.get(pk=current.asset_id))
     return current
