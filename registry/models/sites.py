@@ -103,7 +103,7 @@ class RelocationSite(models.Model):
             When(LessThan(MOVED_PERSONS, 10000), then=Value("3000_9999")),
             default=Value("ge10000"),
         ),
-        output_field=models.CharField(_("scale"), max_length=10, choices=SiteScale.choices),
+        output_field=models.CharField(_("scale band"), max_length=10, choices=SiteScale.choices),
         db_persist=True,
     )
     housing_units = models.PositiveIntegerField(_("housing units"), default=0)
@@ -182,7 +182,7 @@ class SiteFacility(models.Model):
         on_delete=models.PROTECT,
         related_name="site_roles",
     )
-    role = models.CharField(_("role"), max_length=10, choices=FacilityRole.choices)
+    role = models.CharField(_("role at the site"), max_length=10, choices=FacilityRole.choices)
     active = models.BooleanField(_("in force"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -301,9 +301,7 @@ class SiteProblem(models.Model):
                 condition=Q(status=ProblemStatus.OPEN, resolved_on__isnull=True)
                 | Q(status=ProblemStatus.RESOLVED, resolved_on__gte=F("raised_on")),
                 violation_error_message=bilingual_lazy(
-                    gettext_noop(
-                        "A resolved problem needs the date it was resolved."
-                    )
+                    gettext_noop("A resolved problem needs the date it was resolved.")
                 ),
             )
         ]
