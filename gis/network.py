@@ -403,12 +403,16 @@ def townships_near(geoms_ewkt: Iterable[str]) -> list[AdminArea]:
     for ewkt in geoms_ewkt:
         qs = AdminArea.objects.raw(
             """
-            SELECT t.* FROM registry_adminarea t
-            WHERE t.level = %s AND t.retired_on IS NULL AND ST_DWithin(
-              COALESCE(t.boundary::geometry, t.point)::geography,
-              ST_Transform(ST_GeomFromEWKT(%s), 4490)::geography, %s)
+            WITH changed AS (SELECT ST_Transform(ST_GeomFromEWKT(%s), 4490) AS g)
+            SELECT t.* FROM registry_adminarea t, changed c
+            WHERE t.level = %s AND t.retired_on IS NULL
+              AND COALESCE(t.boundary::geometry, t.point) && ST_Expand(c.g, %s)
+              AND ST_DWithin(COALESCE(t.boundary::geometry, t.point)::geography,
+                             c.g::geography, %s)
             """,
-            [AreaLevel.TOWNSHIP, ewkt, MARGIN_M],
+            # 1° of latitude is 110.6 km or more, of longitude less: the box in degrees is
+            # grown by the margin over cos(60°), enough up to 60° north.
+            [ewkt, AreaLevel.TOWNSHIP, 2 * MARGIN_M / 110_000, MARGIN_M],
         )
         for township in qs:
             found[township.pk] = township
