@@ -361,7 +361,14 @@ def refresh_township(township: AdminArea) -> RunResult:
                 "hardened_edges": _HARDENED_EDGES,
                 "water_edges": _WATER_EDGES,
             }
-            cursor.execute(_ROAD_COST, graphs)
+            # pgr_dijkstraCost refuses empty arrays: no seat on the roads, or no place near
+            # them, is simply no route.
+            cursor.execute(
+                "SELECT bool_or(kind = 'seat') AND bool_or(kind <> 'seat') FROM atlas_net_vertex"
+                " WHERE network = 'road' AND kind IS NOT NULL"
+            )
+            if cursor.fetchone()[0]:
+                cursor.execute(_ROAD_COST, graphs)
             cursor.execute(_SERVED, graphs)
             cursor.execute(
                 "DELETE FROM atlas_gis_networkplace WHERE township_code = %s", [township.code]

@@ -208,3 +208,15 @@ def test_the_length_is_measured_on_the_ellipsoid(township: AdminArea, user: User
     assert road.network.length_m == pytest.approx(5000, rel=0.005)
     assert road.network.width_m is None
     assert Decimal(road.network.length_m).quantize(Decimal(1)) > 0
+
+
+def test_a_township_whose_seat_no_road_reaches_has_every_place_unreached(
+    township: AdminArea, user: User
+) -> None:
+    g = group(1, 3000, 0)
+    link(user, [(2000, 0), (3000, 0)], "group_road", "concrete")  # nowhere near the seat
+    assert place(g).road == "none"
+    empty = group(2, -3000, 0)
+    network.refresh_township(township)  # and a township with a group no link is near
+    assert place(empty).road == "none"
+    assert place(empty).water is False
