@@ -5,7 +5,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PY := .venv/bin/python
 
-.PHONY: run dev test bench bench-exports bench-imports bench-load bench-projects lint db-start db-stop psql help
+.PHONY: run dev test bench bench-exports bench-imports bench-load bench-projects bench-network lint db-start db-stop psql help
 
 help:
 	@echo "make run   - set up everything, load the demo county, serve http://$(HOST):$(PORT) (gunicorn)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench-imports - a 100,000-row Excel ledger imported into the same database"
 	@echo "make bench-load - 50 users of every role for 2 minutes on the same database (gunicorn, Locust)"
 	@echo "make bench-projects - the project library list and project tiles with 50,000 projects beside it"
+	@echo "make bench-network - the network gap analysis on a province: 200,000 links, 50,000 groups"
 
 # What a county runs on one machine: gunicorn with DEBUG off, the worker beside it.
 run:
@@ -54,6 +55,10 @@ bench-load:
 bench-projects:
 	@bash scripts/setup.sh test
 	@.venv/bin/python bench/projects.py $(BENCH_ARGS)
+
+bench-network:
+	@bash scripts/setup.sh test
+	@.venv/bin/python bench/network.py $(BENCH_ARGS)
 
 lint:
 	@bash scripts/check.sh lint

@@ -26,6 +26,7 @@ from django.views.generic import TemplateView
 
 from gis import tiles
 from gis.geojson import feature_collection, geojson_response, with_geojson
+from gis.network_views import NETWORK_INDICATORS, network_indicators, network_map_config
 from gis.tiles.projects import STAGE_GROUPS, stage_group
 from registry import selectors
 from registry.choices import (
@@ -46,6 +47,7 @@ INDICATORS = {
     "confirmed_rate": gettext_lazy("Share of assets with confirmed owners (%)"),
     "maintained_rate": gettext_lazy("Share of public assets with a maintainer (%)"),
     "overdue": gettext_lazy("Overdue inspections"),
+    **NETWORK_INDICATORS,  # the network gaps (gis.network_views.network_indicators)
 }
 
 
@@ -54,7 +56,7 @@ class MapView(TemplateView):
 
     template_name = "gis/map.html"
     # Overlays that ``?layers=`` may switch on when the page opens (off otherwise).
-    OPTIONAL_LAYERS = ("projects", "needs")
+    OPTIONAL_LAYERS = ("projects", "needs", "network", "sites", "groups")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -171,6 +173,7 @@ class MapView(TemplateView):
                 "household": AssetClass.HOUSEHOLD.label,
             },
         }
+        context["map_config"].update(network_map_config())
         return context
 
 
@@ -330,6 +333,8 @@ def township_indicators(request: HttpRequest) -> HttpResponseBase:
     indicator = request.GET.get("indicator", "value")
     if indicator not in INDICATORS:
         return JsonResponse({"errors": {"indicator": list(INDICATORS)}}, status=400)
+    if indicator in NETWORK_INDICATORS:
+        return network_indicators(request, indicator)
     stats = {
         row["township"]: row
         for row in selectors.asset_list(user=request.user)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from registry.choices import AreaKind, AreaLevel, PartyKind, Role
+from registry.demo_network import GROUP_SOURCE, fill_demo_network
 from registry.models import AdminArea, Party, User, Waterway
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures" / "demo_county"
@@ -40,6 +41,10 @@ SOURCE_LABELS = {
     OUTLINE_SOURCE: _(
         "generalised county outline from npm echarts@4.9.0 map/json "
         "(Apache-2.0 package; derived from Amap, c. 2016)"
+    ),
+    GROUP_SOURCE: _(
+        "illustrative demo village group: name, position and households are generated, "
+        "not real (fixtures/demo_county/SOURCES.md)"
     ),
 }
 
@@ -69,6 +74,8 @@ class DemoSummary:
     townships: int
     villages: int
     users: int
+    groups: int = 0
+    links: int = 0
 
 
 class DemoDataError(ValueError):
@@ -298,4 +305,14 @@ def load_demo_county() -> DemoSummary:
             user.set_password(DEMO_PASSWORD)
             user.save()
 
-    return DemoSummary(townships=len(townships), villages=len(villages), users=len(DEMO_ACCOUNTS))
+        # Village groups and the road and water network over them (registry.demo_network),
+        # their gaps computed in this transaction.
+        network = fill_demo_network(county_code=COUNTY_CODE)
+
+    return DemoSummary(
+        townships=len(townships),
+        villages=len(villages),
+        users=len(DEMO_ACCOUNTS),
+        groups=network.groups,
+        links=network.links,
+    )

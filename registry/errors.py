@@ -84,7 +84,8 @@ def clean_bilingual(obj: Any, **kwargs: Any) -> None:
     errors: dict[str, list[str]] = {
         field.name: [nul]
         for field in obj._meta.concrete_fields
-        if "\x00" in str(getattr(obj, field.attname, None) or "")
+        # A generated column is the database's (reading it on a new row would query for it).
+        if not field.generated and "\x00" in str(getattr(obj, field.attname, None) or "")
     }
     kwargs["exclude"] = [*kwargs.get("exclude", []), *errors]
     try:

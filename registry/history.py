@@ -89,6 +89,8 @@ def field_value_label(model: Any, name: str, value: Any, related: dict[Any, dict
             field = model._meta.get_field(name.removesuffix("_id"))
         except FieldDoesNotExist:
             return str(value)
+    if getattr(field, "generated", False):  # a generated column reads as what it holds
+        field = field.output_field
     if isinstance(field, ForeignKey):
         return related.get(field.related_model, {}).get(value) or f"#{value}"
     if isinstance(field, GeometryField):

@@ -22,6 +22,7 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    DecimalField,
     Exists,
     F,
     Func,
@@ -50,11 +51,14 @@ from registry.choices import (
     FundEra,
     InspectionResult,
     MaintenanceKind,
+    NetworkType,
     OwnershipKind,
     PlanStatus,
     ProjectCategory,
     ProjectNature,
     ProjectStatus,
+    RoadGrade,
+    Surface,
 )
 from registry.filtersets import (
     DisposalRequestFilterSet,
@@ -171,6 +175,35 @@ def _expression(value: Any) -> Any:
 
 _IS_VILLAGE = Q(area__level="village")
 
+# The network attributes an asset carries (registry.models.NetworkLink), in the asset ledger: an
+# import writes them through registry.services.network (empty: no network, or unchanged for a
+# row that names a registered asset); the length is measured, exported and never read.
+NETWORK_COLUMNS = [
+    LedgerColumn("network_type", "网络类型", "network__network_type", kind="choice",
+                 choices=NetworkType.choices, shp="net_type",
+                 aliases=("网络设施类型", "线路类型", "管线类型", "network type"), imported=True,
+                 hint=_("For a road, pipe or line (drawn as a line) or a water source (a point): "
+                        "from the list. Empty: not part of a network.")),
+    LedgerColumn("grade", "道路等级", "network__grade", kind="choice",
+                 choices=RoadGrade.choices, shp="road_grade",
+                 aliases=("公路等级", "公路技术等级", "技术等级", "road grade"), imported=True,
+                 hint=_("Roads only: from the list.")),
+    LedgerColumn("surface", "路面", "network__surface", kind="choice", choices=Surface.choices,
+                 aliases=("路面类型", "路面材料", "路面结构", "road surface"), imported=True,
+                 hint=_("Required for a road. 沥青, 水泥混凝土 and 块石（石板） count as hardened "
+                        "(硬化); 砂石 and 土路 do not.")),
+    LedgerColumn("width_m", "宽度（米）", "network__width_m", kind="number", shp="width_m",
+                 aliases=("宽度", "路面宽度", "路宽", "宽度（m）", "width", "width (m)"),
+                 imported=True, hint=_("Metres, up to 2 decimals.")),
+    LedgerColumn("built_year", "建成年份", "network__built_year", kind="int", shp="built_year",
+                 aliases=("year built",), imported=True,
+                 hint=_("The year the road, pipe or line was built, e.g. 2019.")),
+    LedgerColumn("length_km", "长度（公里）",
+                 Cast(F("network__length_m") / Value(1000.0),
+                      DecimalField(max_digits=12, decimal_places=3)),
+                 kind="number", shp="length_km"),
+]  # fmt: skip
+
 # The asset register in the county's ledger layout, for exports (every format) and imports.
 ASSETS = Ledger(
     key="assets",
@@ -243,6 +276,8 @@ ASSETS = Ledger(
                      imported=True,
                      hint=_("Optional: the number in your old ledger. Kept beside ours; a "
                             "re-import matches rows on it.")),
+        # The network attributes of a road, pipe or line (or a water source): NetworkLink.
+        *NETWORK_COLUMNS,
         # Read by imports, not written by exports:
         LedgerColumn("address", "地址", imported=True, exported=False,
                      hint=_("Optional.")),
@@ -679,3 +714,104 @@ TASKS = Ledger(
         LedgerColumn("progress_note", "进度说明"),
     ],
 )
+
+
+# --- relocation sites (易地扶贫搬迁安置点, DOMAIN.md 5) -------------------------------------------
+#
+# The headers are the names 易地扶贫搬迁 ledgers use (安置点名称, 安置类别, 建档立卡/同步搬迁 户数
+# and 人数, 拆旧复垦); the position as longitude/latitude text (a totals row must not add them up),
+# the outline in a GeoPackage's geometry.
+
+
+def _site_open_problems() -> Any:
+    from registry.selectors.sites import open_problems_count
+
+    return Coalesce(open_problems_count(), 0)
+
+
+def _coordinate(function: str) -> Any:
+    """The site point's longitude or latitude to six decimals (about 0.1 m), as text."""
+    from django.db.models import DecimalField, FloatField
+
+    # numeric(11, 6) rounds to the sixth decimal itself.
+    number = Func("point", function=function, output_field=FloatField())
+    return Cast(Cast(number, DecimalField(max_digits=11, decimal_places=6)), CharField())
+
+
+def _site_scope(user: User, qs: QuerySet[Any]) -> QuerySet[Any]:
+    return visible_to(user, qs, code_field="area_code")
+
+
+def _sites_ledger() -> Ledger:
+    from registry.choices import ReclamationStatus, SiteMode, SiteScale, SiteType
+    from registry.filtersets.sites import SiteFilterSet
+    from registry.models import RelocationSite
+
+    return Ledger(
+        key="sites",
+        title=_("Relocation sites"),
+        model=RelocationSite,
+        filterset_class=SiteFilterSet,
+        scope=_site_scope,
+        order_by=("code",),
+        columns=[
+            LedgerColumn("code", "安置点编号", aliases=("编号", "安置点代码"), imported=True,
+                         hint=_("Empty: a new site. Filled: changes that site.")),
+            LedgerColumn("name", "安置点名称", aliases=("名称", "安置区名称", "安置点"),
+                         imported=True, required=True, hint=_("Required for a new site.")),
+            LedgerColumn("site_type", "安置类别", kind="choice", choices=SiteType.choices,
+                         shp="site_type", aliases=("安置类型", "安置点类型", "安置方式类别"),
+                         imported=True, required=True, hint=_("Required. Choose from the list.")),
+            LedgerColumn("mode", "集中或分散", kind="choice", choices=SiteMode.choices),
+            LedgerColumn("township", "乡镇（街道）", "area__parent__name",
+                         aliases=("乡镇", "所在乡镇"), imported=True,
+                         hint=_("Name, if you do not give the area code.")),
+            LedgerColumn("village", "村（社区）", "area__name",
+                         aliases=("村", "行政村", "所在村", "所在村（社区）"), imported=True,
+                         hint=_("Name, if you do not give the area code.")),
+            LedgerColumn("area_code", "区划代码",
+                         aliases=("行政区划代码", "统计用区划代码", "村代码"), imported=True,
+                         hint=_("12-digit code of the village or community.")),
+            LedgerColumn("community_code", "安置社区代码", "community__code", shp="comm_code",
+                         aliases=("社区代码", "安置社区区划代码"), imported=True,
+                         hint=_("Optional: the 12-digit code of the community the site became.")),
+            LedgerColumn("registered_households", "建档立卡搬迁户数", kind="int", shp="reg_hh",
+                         aliases=("建档立卡户数", "建档立卡贫困户数"), imported=True),
+            LedgerColumn("registered_persons", "建档立卡搬迁人数", kind="int", shp="reg_pers",
+                         aliases=("建档立卡人数", "建档立卡贫困人口"), imported=True),
+            LedgerColumn("alongside_households", "同步搬迁户数", kind="int", shp="along_hh",
+                         imported=True),
+            LedgerColumn("alongside_persons", "同步搬迁人数", kind="int", shp="along_pers",
+                         imported=True),
+            LedgerColumn("households", "搬迁总户数", kind="int", shp="households"),
+            LedgerColumn("persons", "搬迁总人数", kind="int", shp="persons"),
+            LedgerColumn("scale", "安置规模", kind="choice", choices=SiteScale.choices),
+            LedgerColumn("housing_units", "安置住房套数", kind="int", shp="housing",
+                         aliases=("住房套数", "安置房套数"), imported=True),
+            LedgerColumn("floor_area_m2", "住房建筑面积（平方米）", kind="number", shp="floor_m2",
+                         aliases=("建筑面积", "住房面积", "建筑面积（平方米）"), imported=True),
+            LedgerColumn("built_from", "建设起始年份", kind="int", shp="built_from",
+                         aliases=("开工年份", "建设年份"), imported=True),
+            LedgerColumn("built_to", "建设完成年份", kind="int", shp="built_to",
+                         aliases=("竣工年份", "建成年份"), imported=True),
+            LedgerColumn("moved_in_on", "搬迁入住日期", kind="date", shp="moved_in",
+                         aliases=("入住日期", "入住时间"), imported=True),
+            LedgerColumn("reclamation", "拆旧复垦", kind="choice",
+                         choices=ReclamationStatus.choices, shp="reclaim",
+                         aliases=("拆旧复垦情况", "拆旧复垦状态"), imported=True,
+                         hint=_("未开始 when empty.")),
+            LedgerColumn("open_problems", "未解决问题数", _site_open_problems(), kind="int",
+                         shp="open_probs"),
+            LedgerColumn("lon", "经度", _coordinate("ST_X"), aliases=("longitude", "lng"),
+                         imported=True,
+                         hint=_("Longitude (CGCS2000) of the site; a GeoPackage's outline "
+                                "gives it too.")),
+            LedgerColumn("lat", "纬度", _coordinate("ST_Y"), aliases=("latitude",),
+                         imported=True, hint=_("Latitude (CGCS2000).")),
+            LedgerColumn("note", "备注", aliases=("说明",), imported=True),
+        ],
+    )  # fmt: skip
+
+
+# The relocation sites' ledger: the site list, its exports (Excel, CSV, GeoPackage) and imports.
+SITES = _sites_ledger()

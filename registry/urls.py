@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import actions, areas, assets, needs, plans, projects, records, todo
+from registry.views import actions, areas, assets, needs, plans, projects, records, sites, todo
 
 app_name = "registry"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("assets/<str:code>/", assets.AssetDetailView.as_view(), name="asset_detail"),
     path("assets/<str:code>/edit/", assets.AssetFormView.as_view(), name="asset_edit"),
     path("assets/<str:code>/status/", assets.asset_set_status, name="asset_status"),
+    path("assets/<str:code>/harden/", assets.asset_harden, name="asset_harden"),
     path(
         "assets/<str:code>/approve/",
         assets.asset_approve_registration,
@@ -112,5 +113,25 @@ urlpatterns = [
         "projects/<str:code>/step/<str:step>/",
         projects.ProjectStepView.as_view(),
         name="project_step",
+    ),
+    # --- relocation sites (易地扶贫搬迁安置点)
+    path("sites/", sites.SiteListView.as_view(), name="site_list"),
+    path("sites/new/", sites.SiteFormView.as_view(), name="site_create"),
+    path("sites/<str:code>/", sites.SiteDetailView.as_view(), name="site_detail"),
+    path("sites/<str:code>/edit/", sites.SiteFormView.as_view(), name="site_edit"),
+    path(
+        "sites/<str:code>/facilities/", sites.FacilityLinkView.as_view(), name="site_facility_link"
+    ),
+    path(
+        "sites/<str:code>/facilities/<int:pk>/end/", sites.facility_end, name="site_facility_end"
+    ),
+    path("sites/<str:code>/projects/", sites.ProjectLinkView.as_view(), name="site_project_link"),
+    path("sites/<str:code>/projects/<int:pk>/end/", sites.project_end, name="site_project_end"),
+    path("sites/<str:code>/support/", sites.SupportView.as_view(), name="site_support"),
+    path("sites/<str:code>/problems/new/", sites.ProblemView.as_view(), name="site_problem_add"),
+    path(
+        "sites/<str:code>/problems/<int:pk>/resolve/",
+        sites.ResolveView.as_view(),
+        name="site_problem_resolve",
     ),
 ]

@@ -320,3 +320,137 @@ def map_need(area: AdminArea, *, geom: Any = None, title: str = "", **values: An
         created_by=User.objects.get(username="admin"),
         **fields,
     )
+
+
+
+# --- a hand-made network (issue 20: the network layers and the gaps view) ----------------------
+
+HAND_SEAT = (110.5225, 30.0311)  # far east of the demo county; the middle of a zoom-12 tile
+HAND_TOWN, HAND_VILLAGE, HAND_SIBLING = "500101398000", "500101398200", "500101398201"
+HAND_OTHER_TOWN, HAND_OTHER_VILLAGE = "500101397000", "500101397200"
+
+
+def metres_from(origin: tuple[float, float], east: float, north: float) -> tuple[float, float]:
+    """The longitude and latitude ``east`` and ``north`` metres from ``origin``."""
+    lon, lat = origin
+    return (lon + east / (111_320 * math.cos(math.radians(lat))), lat + north / 110_850)
+
+
+def hand_network(user: Any) -> dict[str, Any]:
+    """A township like 龙驹镇 (试验镇), with its gaps known, 150 km east of the demo county so that
+    nothing of the demo network reaches it (positions in metres east and north of its seat):
+
+    * 试验村 groups 901 (30 households) on a hardened group road off the hardened township road,
+      with piped water (a main from a works beside the seat); 902 (40) on a gravel road off the
+      same township road, no water; 903 (25) 1.5 km from any road, no water;
+    * a relocation site of 试验村 (20 households, 80 persons) 600 m south of the township road,
+      an outline of 200 x 200 m, with no road or pipe; a power line in 试验村;
+    * a group 901 (35) of a second village on a hardened village road, no water;
+    * another township 22 km north with one group (50) on a hardened road from its seat;
+    * accounts for the village (``clerk``, an asset manager of 试验村) and the township
+      (``township_user``, an approver of 试验镇).
+
+    Returns the areas, links (assets), site and accounts by name; the gaps are computed (the
+    link service recomputes them, and both townships are refreshed at the end)."""
+    from django.contrib.gis.geos import LineString, MultiPolygon, Polygon
+
+    from gis.network import refresh_township
+    from registry.models import RelocationSite, User
+    from registry.services.assets import asset_register
+    from registry.services.network import network_link_set
+
+    county = AdminArea.objects.get(code="500101000000")
+
+    def township(code: str, name: str, seat: tuple[float, float]) -> AdminArea:
+        x0, y0 = metres_from(seat, -10_000, -10_000)
+        x1, y1 = metres_from(seat, 10_000, 10_000)
+        return AdminArea.objects.create(
+            code=code, name=name, level="township", parent=county, county_code="500101",
+            boundary=MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4490),
+            point=Point(*seat, srid=4490), synthetic=True,
+        )  # fmt: skip
+
+    def village_of(town: AdminArea, code: str, name: str, at: tuple[float, float]) -> AdminArea:
+        return AdminArea.objects.create(
+            code=code, name=name, level="village", kind="villagers_committee", parent=town,
+            county_code="500101", point=Point(*at, srid=4490), synthetic=True,
+        )  # fmt: skip
+
+    def at(east: float, north: float, origin: Any = HAND_SEAT) -> tuple[float, float]:
+        return metres_from(origin, east, north)
+
+    other_seat = at(0, 22_000)
+    town = township(HAND_TOWN, "试验镇", HAND_SEAT)
+    other_town = township(HAND_OTHER_TOWN, "邻试验乡", other_seat)
+    xd = village_of(town, HAND_VILLAGE, "试验村村民委员会", at(800, 200))
+    sibling = village_of(town, HAND_SIBLING, "邻村村民委员会", at(-900, 100))
+    other_village = village_of(
+        other_town, HAND_OTHER_VILLAGE, "外乡村村民委员会", at(400, 0, other_seat)
+    )
+
+    def group(area: AdminArea, serial: int, where: tuple[float, float], households: int) -> Any:
+        return AdminArea.objects.create(
+            code=f"{area.code}{serial:03d}", name=f"{area.short_name}{serial - 900}组",
+            level="group", kind="village_group", parent=area, county_code="500101",
+            point=Point(*where, srid=4490), households=households,
+            persons=households * 3, synthetic=True,
+        )  # fmt: skip
+
+    def link(area: AdminArea, name: str, points: list[tuple[float, float]], kind: str,
+             surface: str = "", subtype: str = "road") -> Any:  # fmt: skip
+        data = asset_input(
+            area=area, name=name, subtype=subtype, geom=LineString(points, srid=4490)
+        )
+        asset = asset_register(actor=user, data=data)
+        network_link_set(actor=user, asset=asset, network_type=kind, surface=surface)
+        return asset
+
+    groups = {
+        "xd_paved": group(xd, 901, at(1000, 800), 30),
+        "xd_gravel": group(xd, 902, at(1800, 0), 40),
+        "xd_none": group(xd, 903, at(1000, -1500), 25),
+        "sib": group(sibling, 901, at(-1000, 0), 35),
+        "oth": group(other_village, 901, at(500, 0, other_seat), 50),
+    }
+    x0, y0 = at(-100, -700)
+    x1, y1 = at(100, -500)
+    site = RelocationSite.objects.create(
+        code="500101AZ9901", name="试验村集中安置点", site_type="central_village", area=xd,
+        area_code=xd.code, county_code="500101", point=Point(*at(0, -600), srid=4490),
+        outline=MultiPolygon(Polygon.from_bbox((x0, y0, x1, y1)), srid=4490),
+        registered_households=20, registered_persons=80, synthetic=True,
+    )  # fmt: skip
+    works = asset_register(
+        actor=user,
+        data=asset_input(area=xd, name="试验水厂", subtype="water_supply",
+                         geom=Point(*at(-200, 0), srid=4490)),
+    )  # fmt: skip
+    network_link_set(actor=user, asset=works, network_type="water_source")
+    links = {
+        "trunk": link(xd, "试验乡道", [at(0, 0), at(1000, 0)], "township_road", "concrete"),
+        "xd_paved": link(xd, "试验一组通组路", [at(1000, 0), at(1000, 800)], "group_road",
+                         "concrete"),
+        "xd_gravel": link(xd, "试验二组通组路", [at(1000, 0), at(1800, 0)], "group_road",
+                          "gravel"),
+        "main": link(xd, "试验供水主管", [at(-200, 0), at(-200, 790), at(1000, 790)],
+                     "water_main", subtype="water_supply"),
+        "power": link(xd, "试验村电力线", [at(0, 300), at(800, 300)], "power_line",
+                      subtype="power"),
+        "sib": link(sibling, "邻村村道", [at(0, 0), at(-1000, 0)], "village_road", "asphalt"),
+        "oth": link(other_village, "外乡通组路", [other_seat, at(500, 0, other_seat)],
+                    "group_road", "concrete"),
+        "works": works,
+    }  # fmt: skip
+    for each in (town, other_town):
+        refresh_township(each)
+    clerk = User.objects.create_user(
+        username="hand_clerk", password="x", role="manager", area=xd, first_name="试验村文书"
+    )
+    township_user = User.objects.create_user(
+        username="hand_township", password="x", role="approver", area=town
+    )
+    return {
+        "town": town, "other_town": other_town, "xd": xd, "sibling": sibling,
+        "other_village": other_village, "groups": groups, "links": links, "site": site,
+        "clerk": clerk, "township_user": township_user,
+    }  # fmt: skip

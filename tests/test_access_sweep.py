@@ -51,7 +51,7 @@ import pghistory.models
 import pyogrio
 import pytest
 from django.conf import settings
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -60,6 +60,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views import static
 
 from gis import tiles
+from gis.gaps import place_scope
+from gis.models import NetworkPlace
+from gis.network import refresh_township
 from registry.choices import AreaKind, AreaLevel, Role
 from registry.demo import collective_name
 from registry.models import (
@@ -70,21 +73,28 @@ from registry.models import (
     Party,
     Project,
     ProjectFile,
+    RelocationSite,
+    SiteFacility,
+    SiteProblem,
+    SiteProject,
+    SiteSupport,
     TaskListItem,
     User,
 )
 from registry.scoping import scope_level, scope_prefix, visible_to
-from registry.selectors import asset_list, asset_scope, party_list, project_scope
+from registry.selectors import asset_list, asset_scope, party_list, project_scope, site_scope
 from registry.services.assets import asset_register
 from registry.services.disposal import disposal_request
 from registry.services.income import distribution_plan_create, income_record_add
 from registry.services.maintenance import maintenance_assign, maintenance_log_add
+from registry.services.network import network_link_set
 from registry.services.ownership import ownership_confirm
 from registry.services.projects import TOWNSHIP_CHECKS
+from registry.services.sites import facility_link, site_project_link
 from tests.factories import asset_input, map_need, map_project, tile_of
-from transfer import exporters, jobs
+from transfer import exporters, jobs, site_jobs
 from transfer.importers import HEADERS
-from transfer.models import AssetImport, ExportJob, ProjectImport
+from transfer.models import AssetImport, ExportJob, ProjectImport, SiteImport
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +200,9 @@ class Rule:
     anon: str = "login"  # login | admin (the admin's own login) | public
     role_first: bool = False  # the role is checked before the object is looked up
     junk_query: tuple[dict[str, str], ...] = ()  # junk filters: 200 or 400, never 5xx
+    # Junk filters asked at other addresses of the pattern than the first sample's (another
+    # tile layer's filters): (arguments, filters).
+    junk_more: tuple[tuple[dict[str, Any], tuple[dict[str, str], ...]], ...] = ()
     note: str = ""
 
 
@@ -238,6 +251,25 @@ def _asset_samples(attr: str, post: Callable[["World", "Scope", "Probe"], dict] 
         return result
 
     return samples
+
+
+def asset_detail_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The probe's operating asset; and its road (issue 20: network attributes, the harden
+    form, the gaps link)."""
+    road = world.sites[scope.home].road.code
+    return [
+        *_asset_samples("a")(world, scope),
+        Sample("in", {"code": road}, check=_must_show(road), label="a road"),
+    ]
+
+
+def asset_edit_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The probe's operating asset (a valid edit); its road (the form's network section)."""
+    road = world.sites[scope.home].road.code
+    return [
+        *_asset_samples("a", _edit_post)(world, scope),
+        Sample("in", {"code": road}, check=_must_show(road), label="a road"),
+    ]
 
 
 def _record_samples(attr: str, id_name: str, post: Callable[..., dict] | None = None):
@@ -349,7 +381,7 @@ def tile_samples(world: "World", scope: "Scope") -> list[Sample]:
         samples.append(_tile(*world.slots[s].tile15, label=f"z15 {s}"))
         samples.append(_tile(*world.slots[s].tile10, label=f"z10 {s}"))
         samples.append(_tile(6, 51, 26, {"area": world.slots[s].village.code}, label=f"z6 {s}"))
-    return samples + project_tile_samples(world, scope)
+    return samples + project_tile_samples(world, scope) + network_tile_samples(world, scope)
 
 
 def _project_tile(z: int, x: int, y: int, **kw: Any) -> Sample:
@@ -424,7 +456,13 @@ def areas_geojson_samples(world: "World", scope: "Scope") -> list[Sample]:
 
 def township_samples(world: "World", scope: "Scope") -> list[Sample]:
     check = _must_show(LONGJU) if scope.level != "village" else None
-    return [Sample("in", {}, check=check), Sample("in", {}, {"indicator": "overdue"})]
+    return [
+        Sample("in", {}, check=check),
+        Sample("in", {}, {"indicator": "overdue"}),
+        # The network measures (issue 20): counted over the account's own groups and sites.
+        Sample("in", {}, {"indicator": "no_road_groups"}, check=check),
+        Sample("in", {}, {"indicator": "no_water_households"}),
+    ]
 
 
 def map_samples(world: "World", scope: "Scope") -> list[Sample]:
@@ -758,6 +796,373 @@ def task_edit_samples(world: "World", scope: "Scope") -> list[Sample]:
     ]
 
 
+# --- relocation sites and the infrastructure networks (issue 20) ------------------------------
+
+
+def _site_samples(
+    post: Callable[["World", "Scope", "Sited"], dict] | None = None, *, check: bool = True
+) -> Callable[["World", "Scope"], list[Sample]]:
+    """The home place's relocation site (its page shows its facility, project and problem);
+    the sites elsewhere."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.sites[scope.home]
+        shows = _all(
+            _must_show(home.site.code),
+            _must_show(home.problem),
+            _must_show(world.slots[scope.home].a.code),  # the asset linked as its facility
+            _must_show(world.library[scope.home].project.code),  # the project supporting it
+        )
+        result = [
+            Sample(
+                "in",
+                {"code": home.site.code},
+                post=post(world, scope, home) if post else None,
+                check=shows if check else _must_show(home.site.code),
+            )
+        ]
+        result += [Sample("out", {"code": world.sites[s].site.code}) for s in scope.out_slots]
+        return result
+
+    return samples
+
+
+def _site_record_samples(
+    attr: str, post: Callable[["World", "Scope", "Sited"], dict] | None = None
+) -> Callable[["World", "Scope"], list[Sample]]:
+    """A record of the home site (``attr`` of Sited: its facility link, project link or
+    problem); the same record elsewhere; and the home site with another site's record (a 404
+    as well)."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.sites[scope.home]
+        result = [
+            Sample(
+                "in",
+                {"code": home.site.code, "pk": getattr(home, attr)},
+                post=post(world, scope, home) if post else None,
+            )
+        ]
+        for s in scope.out_slots:
+            other = world.sites[s]
+            result.append(Sample("out", {"code": other.site.code, "pk": getattr(other, attr)}))
+            result.append(
+                Sample(
+                    "out", {"code": home.site.code, "pk": getattr(other, attr)}, label="mismatched"
+                )
+            )
+        return result
+
+    return samples
+
+
+def site_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    home = world.sites[scope.home].site
+    samples = [
+        Sample("in", {}, check=_all(_must_show(home.code), _must_show(home.name))),
+        Sample("in", {}, {"q": "探针"}, check=_must_show(home.code)),
+        Sample("in", {}, {"open_problems": "true"}, check=_must_show(home.code)),
+    ]
+    for s in scope.out_slots[:1]:  # filtered on a village outside the area: nothing of it
+        samples.append(Sample("in", {}, {"area": world.slots[s].village.code}))
+        samples.append(Sample("in", {}, {"q": world.sites[s].site.code}))
+    return samples
+
+
+def site_create_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """A site in the home village; in villages outside (a form error)."""
+    samples = [Sample("in", {}, post=_site_form(world.slots[scope.home].village))]
+    for s in scope.out_slots[:2]:
+        village = world.slots[s].village
+        samples.append(
+            Sample("out", {}, post=_site_form(village, name="扫描越界安置点"), label=s, get=False)
+        )
+    return samples
+
+
+def site_facility_link_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """Link the home place's road to its site; the form's search finds the account's own
+    assets and never one outside (searched for by its code)."""
+    samples = _site_samples(_facility_link_post, check=False)(world, scope)
+    home = world.sites[scope.home]
+    samples.append(
+        Sample("in", {"code": home.site.code}, {"q": "探针"}, check=_must_show(home.road.code))
+    )
+    for s in scope.out_slots[:1]:
+        code = world.sites[s].road.code
+        samples.append(Sample("in", {"code": home.site.code}, {"q": code}, label="search out"))
+    return samples
+
+
+def site_project_link_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """Link the home place's proposal to its site; the search never finds a project outside."""
+    samples = _site_samples(_project_link_post, check=False)(world, scope)
+    home = world.sites[scope.home]
+    proposal = world.library[scope.home].proposal.code
+    samples.append(
+        Sample("in", {"code": home.site.code}, {"q": "探针"}, check=_must_show(proposal))
+    )
+    for s in scope.out_slots[:1]:
+        code = world.library[s].project.code
+        samples.append(Sample("in", {"code": home.site.code}, {"q": code}, label="search out"))
+    return samples
+
+
+def site_support_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """A year's figures of the home site (and the form opened on the year entered)."""
+    samples = _site_samples(_support_post, check=False)(world, scope)
+    home = world.sites[scope.home]
+    samples.append(Sample("in", {"code": home.site.code}, {"year": str(TODAY.year - 1)}))
+    return samples
+
+
+def _site_form(village: AdminArea, site: RelocationSite | None = None, **values: Any) -> dict:
+    x, y = village.point.coords
+    data = {
+        "name": f"扫描{village.short_name}安置点", "site_type": "central_village",
+        "area": str(village.pk), "community": "",
+        "point": Point(x + 0.0011, y + 0.0009, srid=4490).geojson, "outline": "",
+        "registered_households": "10", "registered_persons": "40", "alongside_households": "2",
+        "alongside_persons": "6", "housing_units": "12", "floor_area_m2": "1200",
+        "built_from": "2018", "built_to": "2019", "moved_in_on": "2019-10-01",
+        "reclamation": "in_progress", "note": "", "version": "",
+    }  # fmt: skip
+    if site is not None:
+        data.update(
+            name=f"{site.name}（改）", point=site.point.geojson,
+            outline=site.outline.geojson if site.outline else "",
+            registered_households=str(site.registered_households),
+            registered_persons=str(site.registered_persons),
+            alongside_households=str(site.alongside_households),
+            alongside_persons=str(site.alongside_persons), version=str(site.version),
+        )  # fmt: skip
+    data.update(values)
+    return data
+
+
+def _site_edit_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    site = RelocationSite.objects.get(pk=home.site.pk)
+    return _site_form(site.area, site)
+
+
+def _facility_link_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {"asset": home.road.code, "role": "facility"}
+
+
+def _project_link_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {"project": world.library[scope.home].proposal.code}
+
+
+def _support_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {
+        "year": str(TODAY.year - 2), "labour_force": "50", "employed": "40",
+        "per_capita_income": "12000", "welfare_posts": "3", "workshops": "1",
+        "monitored_households": "2", "note": "扫描",
+    }  # fmt: skip
+
+
+def _problem_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {"category": "utilities", "description": "扫描问题", "raised_on": TODAY.isoformat()}
+
+
+def _resolve_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {"resolved_on": TODAY.isoformat(), "resolution": "扫描解决"}
+
+
+def _end_post(world: "World", scope: "Scope", home: "Sited") -> dict:
+    return {}
+
+
+def harden_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """Harden the home place's gravel group road; roads elsewhere; an asset that is no road
+    (the page says why, nothing changes)."""
+    home = world.sites[scope.home]
+    road = Asset.objects.get(pk=home.road.pk)
+    result = [
+        Sample(
+            "in",
+            {"code": road.code},
+            post={"surface": "concrete", "built_year": "2024", "version": str(road.version)},
+        ),
+        Sample("in", {"code": world.slots[scope.home].a.code}, label="not a road"),
+    ]
+    result += [Sample("out", {"code": world.sites[s].road.code}) for s in scope.out_slots]
+    return result
+
+
+# Junk filters of the gap table (its page, its files and the places' tiles).
+GAP_JUNK = (
+    {"township": "\x00"}, {"township": "9" * 500}, {"township": "非数字"}, {"gap": "nosuch"},
+    {"gap": "\x00"}, {"kind": "x"}, {"order": "\x00"}, {"order": "nosuch"}, {"q": "\x00"},
+    {"q": "9" * 500}, {"page": "\x00"}, {"page": "9" * 500},
+)  # fmt: skip
+
+
+def _township_of(world: "World", slot: str) -> str:
+    return world.slots[slot].village.code[:9] + "000"
+
+
+def gaps_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The gaps view: as it opens; every place of the home place's probes (the group and the
+    site); filtered on a township or a code outside the area (nothing of it)."""
+    home = world.sites[scope.home]
+    names = _all(_must_show(home.group.name), _must_show(home.site.name))
+    township = _township_of(world, scope.home)
+    samples = [
+        Sample("in", {}),
+        Sample("in", {}, {"gap": "all", "q": "探针"}, check=names),
+        Sample("in", {}, {"gap": "all", "township": township, "q": "探针"}, check=names),
+        Sample("in", {}, {"gap": "road", "kind": "group", "order": "harden"}),
+    ]
+    for s in scope.out_slots[:1]:
+        samples.append(Sample("in", {}, {"gap": "all", "township": _township_of(world, s)}))
+        samples.append(Sample("in", {}, {"gap": "all", "q": world.sites[s].group.code}))
+    return samples
+
+
+def gap_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The gap table in each format, with the home probes in it; filtered outside: empty."""
+    home = world.sites[scope.home]
+    names = _all(_must_show(home.group.name), _must_show(home.site.name))
+    samples = [
+        Sample("in", {"fmt": f}, {"gap": "all", "q": "探针"}, body=f, check=names)
+        for f in ("xlsx", "csv", "gpkg")
+    ]
+    samples.append(Sample("in", {"fmt": "csv"}, body="csv"))
+    for s in scope.out_slots[:1]:
+        samples.append(
+            Sample("in", {"fmt": "csv"}, {"gap": "all", "township": _township_of(world, s)},
+                   body="csv")
+        )  # fmt: skip
+    return samples
+
+
+def site_export_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The site list in each format, with the home site; filtered outside: empty."""
+    code = world.sites[scope.home].site.code
+    samples = [
+        Sample("in", {"fmt": f}, body=f, check=_must_show(code)) for f in ("xlsx", "csv", "gpkg")
+    ]
+    for s in scope.out_slots[:1]:
+        samples.append(
+            Sample("in", {"fmt": "csv"}, {"area": world.slots[s].village.code}, body="csv")
+        )
+    return samples
+
+
+def _network_popup_samples(attrs: tuple[str, ...], shows: Callable[["Sited", str], str]):
+    """Popups by pk: the home place's (``attrs`` of Sited) must show ``shows``; elsewhere 404."""
+
+    def samples(world: "World", scope: "Scope") -> list[Sample]:
+        home = world.sites[scope.home]
+        result = [
+            Sample("in", {"pk": getattr(home, a)}, check=_must_show(shows(home, a)), label=a)
+            for a in attrs
+        ]
+        result += [
+            Sample("out", {"pk": getattr(world.sites[s], a)}, label=a)
+            for s in scope.out_slots
+            for a in attrs
+        ]
+        return result
+
+    return samples
+
+
+def _place_name(home: "Sited", attr: str) -> str:
+    return home.group.name if attr == "group_place_id" else home.site.name
+
+
+def site_import_list_samples(world: "World", scope: "Scope") -> list[Sample]:
+    return [Sample("in", {}, post={})]
+
+
+# --- tiles of the network layers ------------------------------------------------------------
+
+
+def _visible_ids(layer: str, user: User, query: dict[str, str]) -> set[int]:
+    """The features of ``layer`` the account may see (with the layer's filters of ``query``)."""
+    if layer == "network":
+        qs: Any = asset_scope(user=user).filter(network__isnull=False)
+        if "network" in query:
+            qs = qs.filter(network__network__in=query["network"].split(","))
+    elif layer == "sites":
+        qs = site_scope(user=user)
+    else:
+        qs = place_scope(user=user)
+        if "township" in query:
+            qs = qs.filter(township_code=query["township"])
+        if "kind" in query:
+            qs = qs.filter(kind=query["kind"])
+    return set(qs.values_list("pk", flat=True))
+
+
+def _layer_tile_matches(layer: str, kwargs: dict[str, int], query: dict[str, str], own: int | None):
+    """Features (from the layer's feature zoom): only those the account may see, and ``own``
+    (the home probe's) where it lies. Clusters (places zoomed out): they count exactly the
+    places the account may see whose point lies in the tile."""
+
+    def check(answer: Answer) -> list[str]:
+        tile = tiles.TileRequest(**kwargs)
+        spec = tiles.LAYERS[layer]
+        visible = _visible_ids(layer, answer.scope.user, query)
+        data = answer.data or {}
+        if tile.z >= spec.feature_min_zoom:
+            ids = {f["id"] for f in data.get(layer, {}).get("features", [])}
+            foreign = sorted(ids - visible)
+            problems = [f"holds {layer} {foreign[:8]} outside the area"] if foreign else []
+            if own is not None and own not in ids:
+                problems.append(f"the tile lacks the account's own {layer} feature {own}")
+            return problems
+        inside = NetworkPlace.objects.filter(
+            pk__in=visible, point_3857__within=tiles.envelope(tile)
+        ).count()
+        total = sum(f["properties"]["n"] for f in data.get("clusters", {}).get("features", []))
+        return [] if total == inside else [f"clusters count {total}, expected {inside}"]
+
+    return check
+
+
+def _layer_tile(
+    layer: str, tile: tuple[int, int, int], query: dict[str, str] | None = None,
+    own: int | None = None, **kw: Any,
+) -> Sample:  # fmt: skip
+    kwargs = dict(zip(("z", "x", "y"), tile, strict=True))
+    check = _layer_tile_matches(layer, kwargs, query or {}, own)
+    return Sample("in", {"layer": layer, **kwargs}, query or {}, check=check, **kw)
+
+
+def network_tile_samples(world: "World", scope: "Scope") -> list[Sample]:
+    """The network, site and place layers: the county zoomed out, the home probes' tiles close
+    in (each must hold the account's own feature), the tiles of probes outside the area, and
+    places filtered on a township outside."""
+    home = world.sites[scope.home]
+    county = (6, 51, 26)
+    samples = [
+        _layer_tile("network", county, label="network z6"),
+        _layer_tile("network", home.road_tile, own=home.road.pk, label="network z15 home"),
+        _layer_tile("network", home.road_tile, {"network": "road"}, own=home.road.pk,
+                    label="roads z15 home"),
+        _layer_tile("sites", county, own=home.site.pk, label="sites z6"),
+        _layer_tile("sites", home.site_tile, own=home.site.pk, label="sites z15 home"),
+        _layer_tile("places", county, label="places z6"),
+        _layer_tile("places", home.group_tile, own=home.group_place_id, label="places z15 home"),
+        _layer_tile("places", home.group_tile, {"kind": "group"}, own=home.group_place_id,
+                    label="groups z15 home"),
+    ]  # fmt: skip
+    for s in scope.out_slots[:1]:
+        other = world.sites[s]
+        samples += [
+            _layer_tile("network", other.road_tile, label=f"network z15 {s}"),
+            _layer_tile("sites", other.site_tile, label=f"sites z15 {s}"),
+            _layer_tile("places", other.group_tile, label=f"places z15 {s}"),
+            _layer_tile("places", other.tile10, label=f"places z10 {s}"),
+            _layer_tile("places", county, {"township": _township_of(world, s)},
+                        label=f"places z6 {s}"),
+        ]  # fmt: skip
+    return samples
+
+
 # --- valid POSTs ------------------------------------------------------------------------------
 
 
@@ -1047,12 +1452,12 @@ RULES: dict[str, Rule] = {
         post_out=frozenset({400, 403}),
         note="register: editors; a location outside the account's area is a form error",
     ),
-    "registry:asset_detail": Rule(read=LOGIN, scope="area", samples=_asset_samples("a")),
+    "registry:asset_detail": Rule(read=LOGIN, scope="area", samples=asset_detail_samples),
     "registry:asset_edit": Rule(
         read=EDITORS,
         write=Writers(EDITORS),
         scope="area",
-        samples=_asset_samples("a", _edit_post),
+        samples=asset_edit_samples,
     ),
     "registry:asset_status": Rule(
         read=POST_ONLY,
@@ -1366,6 +1771,155 @@ RULES: dict[str, Rule] = {
         get_ok=frozenset({200, 404}),
         note="the rows with problems as the worker wrote them; 404 when it found none",
     ),
+    # --- relocation sites, the infrastructure networks and their gaps (issue 20)
+    "registry:site_list": Rule(
+        read=LOGIN,
+        samples=site_list_samples,
+        junk_query=(
+            *FILTER_JUNK,
+            {"site_type": "\x00"},
+            {"scale": "nosuch"},
+            {"mode": "9" * 500},
+            {"reclamation": "非"},
+            {"open_problems": "\x00"},
+            {"open_problems": "maybe"},
+        ),
+    ),
+    "registry:site_create": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        samples=site_create_samples,
+        post_out=frozenset({400, 403}),
+        note="register a site: editors (a village's clerk in their village); a village outside"
+        " the account's area is a form error",
+    ),
+    "registry:site_detail": Rule(read=LOGIN, scope="area", samples=_site_samples()),
+    "registry:site_edit": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_site_samples(_site_edit_post, check=False),
+        note="correct a site: editors of the area it lies in",
+    ),
+    "registry:site_facility_link": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=site_facility_link_samples,
+        junk_query=({"q": "\x00"}, {"q": "9" * 500}),
+        note="link an asset the account sees to a site of its area",
+    ),
+    "registry:site_facility_end": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_site_record_samples("facility_id", _end_post),
+        note="end a site's facility link: editors of the site's area",
+    ),
+    "registry:site_project_link": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=site_project_link_samples,
+        junk_query=({"q": "\x00"}, {"q": "9" * 500}),
+        note="link a library project the account sees to a site of its area",
+    ),
+    "registry:site_project_end": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_site_record_samples("project_link_id", _end_post),
+        note="end a site's project link: editors of the site's area",
+    ),
+    "registry:site_support": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=site_support_samples,
+        junk_query=({"year": "\x00"}, {"year": "9" * 500}, {"year": "２０２５"}, {"year": "1999"}),
+        note="a year's follow-up support figures: editors of the site's area",
+    ),
+    "registry:site_problem_add": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_site_samples(_problem_post, check=False),
+        note="raise a residents' problem: editors of the site's area",
+    ),
+    "registry:site_problem_resolve": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=_site_record_samples("problem_id", _resolve_post),
+        note="resolve an open problem: editors of the site's area",
+    ),
+    "registry:asset_harden": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="area",
+        samples=harden_samples,
+        note="mark a road hardened: editors of its area (the gaps near it are recomputed)",
+    ),
+    "gis:network_gaps": Rule(read=LOGIN, samples=gaps_samples, junk_query=GAP_JUNK),
+    "gis:network_link_popup": Rule(
+        read=LOGIN,
+        scope="area",
+        samples=_network_popup_samples(("road_pk",), lambda home, a: home.road.code),
+        body="json",
+    ),
+    "gis:network_place_popup": Rule(
+        read=LOGIN,
+        scope="area",
+        samples=_network_popup_samples(("group_place_id", "site_place_id"), _place_name),
+        body="json",
+    ),
+    "gis:site_popup": Rule(
+        read=LOGIN,
+        scope="area",
+        samples=_network_popup_samples(("site_pk",), lambda home, a: home.site.code),
+        body="json",
+    ),
+    "transfer:site_export": Rule(
+        read=LOGIN,
+        samples=site_export_samples,
+        junk_query=(*FILTER_JUNK, {"site_type": "\x00"}, {"open_problems": "maybe"}),
+    ),
+    "transfer:gap_export": Rule(read=LOGIN, samples=gap_export_samples, junk_query=GAP_JUNK),
+    "transfer:site_import_list": Rule(
+        read=EDITORS,
+        write=Writers(EDITORS),
+        samples=site_import_list_samples,
+        valid_post_writes=False,
+        note="upload: editors (into their own area); an empty POST shows the form's errors",
+    ),
+    "transfer:site_import_detail": Rule(
+        read=EDITORS, scope="owner", role_first=True, samples=_owned_samples("site_imports")
+    ),
+    "transfer:site_import_status": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("site_imports"),
+        body="json",
+    ),
+    "transfer:site_import_commit": Rule(
+        read=POST_ONLY,
+        write=Writers(EDITORS),
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("site_imports", post=True),
+        valid_post_writes=False,
+        note="its owner (or a superuser); 409 when the file has problems or nothing to write",
+    ),
+    "transfer:site_import_problems": Rule(
+        read=EDITORS,
+        scope="owner",
+        role_first=True,
+        samples=_owned_samples("site_imports"),
+        body="xlsx",
+        get_ok=frozenset({200, 404}),
+        note="the rows with problems as the worker wrote them; 404 when it found none",
+    ),
 }
 
 # --- walking the URL patterns -----------------------------------------------------------------
@@ -1412,9 +1966,19 @@ def test_the_sweep_reaches_outside_every_area_and_would_see_a_leak(world):
             f"<td>{outside.a.code}</td><td>{outside.a.name}</td><td>{outside.village.code}</td>"
         )
         assert set(_leaks(planted, scope, frozenset())) >= {outside.a.code, outside.a.name}, name
+        # Issue 20's: a site's code and name, a village group's 15-digit code and name.
+        there = world.sites[scope.out_slots[0]]
+        planted = f"<td>{there.site.code}</td><td>{there.site.name}</td><td>{there.group.code}"
+        planted += f"</td><td>{there.group.name}</td><td>{there.road.name}</td>"
+        expected = {there.site.code, there.site.name, there.group.code, there.group.name}
+        expected.add(there.road.name)
+        assert set(_leaks(planted, scope, frozenset())) >= expected, name
         if scope.user is not None:
             home = world.slots[scope.home]
             own = f"<td>{home.a.code}</td><td>{home.a.name}</td><td>{scope.area_code}</td>"
+            sited = world.sites[scope.home]
+            own += f"<td>{sited.site.code}</td><td>{sited.site.name}</td>"
+            own += f"<td>{sited.group.code}</td><td>{sited.group.name}</td>"
             assert _leaks(own, scope, frozenset()) == [], name
 
 
@@ -1533,6 +2097,7 @@ class Scope:
     area_codes: set[str] = dataclasses.field(default_factory=set)  # visible and ancestors
     asset_codes: set[str] = dataclasses.field(default_factory=set)
     asset_ids: set[int] = dataclasses.field(default_factory=set)
+    site_codes: set[str] = dataclasses.field(default_factory=set)  # relocation sites it sees
     leak_names: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -1549,6 +2114,9 @@ class World:
     # slot -> the project libraries' records there (issue 19's pages)
     library: dict[str, "Library"] = dataclasses.field(default_factory=dict)
     tasks: dict[str, int] = dataclasses.field(default_factory=dict)  # county code -> task pk
+    # slot -> the relocation site, village group and road there (issue 20's pages and layers)
+    sites: dict[str, "Sited"] = dataclasses.field(default_factory=dict)
+    site_imports: dict[str, tuple[int, frozenset[str]]] = dataclasses.field(default_factory=dict)
 
 
 def _tile_of(point: Point, z: int) -> tuple[int, int, int]:
@@ -1682,6 +2250,131 @@ def _probe_task(county_code: str, task: str) -> int:
     ).pk  # fmt: skip
 
 
+@dataclasses.dataclass
+class Sited:
+    """Issue 20's records at one probe place, each named after its slot so that the leak check
+    finds them outside the area: a relocation site with a facility (the probe's operating
+    asset), a supporting project (the place's library project), a year's support figures and an
+    open problem (``problem``, its description); a village group; a gravel group road (a network
+    link) past the group; the gap analysis's rows of the group and the site; and the tiles
+    where each lies."""
+
+    site: RelocationSite
+    group: AdminArea
+    road: Asset
+    problem: str
+    facility_id: int
+    project_link_id: int
+    problem_id: int
+    road_tile: tuple[int, int, int]
+    site_tile: tuple[int, int, int]
+    group_tile: tuple[int, int, int]
+    tile10: tuple[int, int, int]
+    group_place_id: int = 0  # read once every township is computed (a run renumbers its rows)
+    site_place_id: int = 0
+
+    @property
+    def road_pk(self) -> int:
+        return self.road.pk
+
+    @property
+    def site_pk(self) -> int:
+        return self.site.pk
+
+
+def _probe_sites(
+    slot: str, probe: Probe, lib: Library, origin: AdminArea, serial: int, actor: User
+) -> Sited:
+    """A site, a group and a road at the probe's place (see Sited). The road is registered in
+    ``origin`` (the demo village the neighbouring county's probe was made in: nobody may edit
+    the made-up county) and moved with the probe."""
+    village = probe.village
+    x, y = village.point.coords
+    line = LineString((x + 0.0004, y + 0.0016), (x + 0.0022, y + 0.0019), srid=4490)
+    road = asset_register(
+        actor=actor,
+        data=asset_input(
+            area=origin, name=f"探针{slot}通组路", subtype="road", unit="km",
+            quantity=Decimal("0.2"), geom=line,
+        ),
+    )  # fmt: skip
+    network_link_set(actor=actor, asset=road, network_type="group_road", surface="gravel")
+    if origin.pk != village.pk:
+        Asset.objects.filter(pk=road.pk).update(
+            area=village, area_code=village.code, county_code=village.county_code,
+            code=village.county_code + road.code[6:],
+        )  # fmt: skip
+        road.refresh_from_db()
+    group = AdminArea.objects.create(
+        code=f"{village.code}901", name=f"探针{slot}组", level=AreaLevel.GROUP,
+        kind=AreaKind.VILLAGE_GROUP, parent=village, county_code=village.county_code,
+        point=Point(x + 0.0012, y + 0.0018, srid=4490), households=30, persons=90,
+        synthetic=True, source="access sweep",
+    )  # fmt: skip
+    sx, sy = x + 0.0014, y + 0.0005
+    outline = Polygon.from_bbox((sx - 0.0002, sy - 0.0002, sx + 0.0002, sy + 0.0002))
+    site = RelocationSite.objects.create(
+        code=f"{village.county_code}AZ99{serial:02d}", name=f"探针{slot}安置点",
+        site_type="central_village", area=village, area_code=village.code,
+        county_code=village.county_code, point=Point(sx, sy, srid=4490),
+        outline=MultiPolygon(outline, srid=4490), registered_households=20,
+        registered_persons=80, alongside_households=5, alongside_persons=15, housing_units=25,
+        synthetic=True,
+    )  # fmt: skip
+    facility = SiteFacility.objects.create(site=site, asset=probe.a, role="industry")
+    project = SiteProject.objects.create(site=site, project=lib.project)
+    SiteSupport.objects.create(
+        site=site, year=TODAY.year - 1, labour_force=50, employed=40,
+        per_capita_income=Decimal(12000), welfare_posts=3, workshops=1, monitored_households=2,
+    )  # fmt: skip
+    problem = SiteProblem.objects.create(
+        site=site, category="utilities", description=f"探针{slot}安置点饮水问题",
+        raised_on=TODAY - datetime.timedelta(days=10), recorded_by=actor,
+    )  # fmt: skip
+    refresh_township(AdminArea.objects.get(code=village.code[:9] + "000"))
+    return Sited(
+        site=site, group=group, road=road, problem=problem.description, facility_id=facility.pk,
+        project_link_id=project.pk, problem_id=problem.pk,
+        road_tile=_tile_of(line.point_on_surface, 15), site_tile=_tile_of(site.point, 15),
+        group_tile=_tile_of(group.point, 15), tile10=_tile_of(group.point, 10),
+    )  # fmt: skip
+
+
+def _places_of(sited: Sited) -> Sited:
+    """The gap analysis's rows of the probe's group and site (as the last run left them)."""
+    sited.group_place_id = NetworkPlace.objects.get(kind="group", place_id=sited.group.pk).pk
+    sited.site_place_id = NetworkPlace.objects.get(kind="site", place_id=sited.site.pk).pk
+    return sited
+
+
+def _make_site_import(owner: User, rows: list[dict[str, Any]]) -> int:
+    """A file of sites checked by the worker (in this process), as an upload leaves it."""
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow([row.get(k, "") for k in keys])
+    item = SiteImport(user=owner, original_name="扫描安置点.csv", size=1)
+    content = ContentFile(("\ufeff" + out.getvalue()).encode("utf-8"), name="sweep-sites.csv")
+    item.file.save("sweep-sites.csv", content, save=False)
+    item.size = item.file.size
+    item.save()
+    site_jobs.check_site_import.call(item.pk)
+    return item.pk
+
+
+def _site_row(village: AdminArea, **values: Any) -> dict[str, Any]:
+    """A row of a county's table of sites (the site ledger's Chinese headers)."""
+    row = {
+        "安置点编号": "", "安置点名称": "扫描导入安置点", "安置类别": "集中安置：中心村",
+        "区划代码": village.code, "建档立卡搬迁户数": 10, "建档立卡搬迁人数": 40,
+        "经度": round(village.point.x + 0.0011, 6), "纬度": round(village.point.y + 0.0009, 6),
+    }  # fmt: skip
+    row.update(values)
+    return row
+
+
 def _move(probe: Probe, village: AdminArea) -> Probe:
     """Move the probe's assets (and so every record about them) into ``village``."""
     for asset in (probe.a, probe.d, probe.r):
@@ -1734,9 +2427,14 @@ def _make_export(owner: User) -> int:
     return job.pk
 
 
-def _scope(name: str, user: User | None, slots: dict[str, Probe]) -> Scope:
+def _sited_names(sited: "Sited") -> list[str]:
+    return [sited.site.name, sited.group.name, sited.road.name, sited.problem]
+
+
+def _scope(name: str, user: User | None, slots: dict[str, Probe], sites: dict[str, Sited]) -> Scope:
     if user is None:  # sees nothing: every code is a leak, and so is every probe's name
         probes = [getattr(slots[s], attr).name for s in SLOTS for attr in "adr"]
+        probes += [n for s in SLOTS for n in _sited_names(sites[s])]
         return Scope(
             name=name, user=None, out_slots=list(SLOTS), leak_names=[*probes, "扫描邻村村民委员会"]
         )
@@ -1778,6 +2476,7 @@ def _scope(name: str, user: User | None, slots: dict[str, Probe]) -> Scope:
     probes = [
         getattr(slots[s], attr).name for s in SLOTS if s not in visible_slots for attr in "adr"
     ]
+    probes += [n for s in SLOTS if s not in visible_slots for n in _sited_names(sites[s])]
     candidates = [
         *siblings[:6],
         *villages[:: max(1, len(villages) // 12)],
@@ -1799,6 +2498,7 @@ def _scope(name: str, user: User | None, slots: dict[str, Probe]) -> Scope:
         area_codes=area_codes,
         asset_codes=set(assets),
         asset_ids=set(assets.values()),
+        site_codes=set(site_scope(user=user).values_list("code", flat=True)),
         leak_names=leak_names,
     )
 
@@ -1839,6 +2539,21 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
         slots["NB"] = _move(slots["NB"], _neighbour_county(places["NB"]))
         library = {slot: _probe_library(probe) for slot, probe in slots.items()}
         projects = {slot: (lib.project.pk, lib.project.code) for slot, lib in library.items()}
+        sites = {
+            slot: _probe_sites(slot, probe, library[slot], places[slot], serial, admin)
+            for serial, (slot, probe) in enumerate(slots.items(), start=1)
+        }
+        # A township's editor links an asset and a project of the sibling village to the
+        # site of 向东村: its village's accounts see the site, and must not see what serves it
+        # from outside their area (its page counts them, its history does not name them).
+        township_manager = User.objects.get(username="township_manager")
+        facility_link(
+            actor=township_manager, site=sites["XD"].site, asset=slots["SIB"].a, role="industry"
+        )
+        site_project_link(
+            actor=township_manager, site=sites["XD"].site, project=library["SIB"].project
+        )
+        sites = {slot: _places_of(sited) for slot, sited in sites.items()}
         tasks = {
             "500101": _probe_task("500101", "扫描任务"),
             "500102": _probe_task("500102", "扫描邻区任务"),
@@ -1870,7 +2585,24 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
             "village_clerk": (_make_export(clerk), frozenset()),
             "planner": (_make_export(users["planner"]), frozenset()),
         }
-        scopes = {name: _scope(name, users.get(name), slots) for name in ACCOUNTS}
+        sib_village, sib_site = places["SIB"].code, sites["SIB"].site.code
+        site_imports = {
+            # A row in another village and a row that changes another village's site: the
+            # pages of the import must not name what lies there.
+            "village_clerk": (
+                _make_site_import(
+                    clerk,
+                    [
+                        _site_row(places["XD"]),
+                        _site_row(places["XD"], 区划代码=sib_village, 安置点名称="扫描越界安置点"),
+                        _site_row(places["XD"], 安置点编号=sib_site, 安置点名称="扫描越界修改"),
+                    ],
+                ),
+                frozenset({sib_village, sib_site}),
+            ),
+            "manager": (_make_site_import(manager, [_site_row(places["XD"])]), frozenset()),
+        }
+        scopes = {name: _scope(name, users.get(name), slots, sites) for name in ACCOUNTS}
         sessions = {}
         for name in ACCOUNTS[1:]:
             client = Client()
@@ -1886,6 +2618,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
             projects=projects,
             library=library,
             tasks=tasks,
+            sites=sites,
+            site_imports=site_imports,
         )
     finally:
         transaction.set_rollback(True)
@@ -1913,7 +2647,9 @@ def _module_media(world, settings):  # type: ignore[no-untyped-def]
 
 # --- reading answers --------------------------------------------------------------------------
 
-CODE_RE = re.compile(r"(?<![\d.])(5001\d{8}(?:\d{4})?)(?!\d)")
+# Area codes (12 digits; a village group's 15), asset codes (16) and relocation site codes.
+CODE_RE = re.compile(r"(?<![\d.])(5001\d{8}(?:\d{3,4})?)(?!\d)")
+SITE_CODE_RE = re.compile(r"(?<![0-9A-Za-z])(5001\d\dAZ\d{4})(?!\d)")
 ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
@@ -1977,6 +2713,7 @@ def _leaks(text: str, scope: Scope, allow: frozenset[str]) -> list[str]:
         known = scope.asset_codes if len(code) == 16 else scope.area_codes
         if code not in known:
             found.append(code)
+    found += sorted(set(SITE_CODE_RE.findall(text)) - allow - scope.site_codes)
     found += [name for name in scope.leak_names if name in text and name not in allow]
     return found
 
@@ -2014,6 +2751,8 @@ def _snapshot() -> tuple[Any, ...]:
     return (
         pghistory.models.Events.objects.count(),
         tuple(AssetImport.objects.order_by("pk").values_list("pk", "state", "commit_requested")),
+        tuple(ProjectImport.objects.order_by("pk").values_list("pk", "state", "commit_requested")),
+        tuple(SiteImport.objects.order_by("pk").values_list("pk", "state", "commit_requested")),
         ExportJob.objects.count(),
         Attachment.objects.count(),
     )
@@ -2117,6 +2856,11 @@ def _sweep(name: str, account: str, world: World, in_area: bool) -> list[str]:
     if account in JUNK_ACCOUNTS and not anonymous and every:
         junk += [  # junk filters on the first sample's address
             Sample("in", every[0].kwargs, q, label="junk filter") for q in rule.junk_query
+        ]
+        junk += [
+            Sample("in", kwargs, q, label="junk filter")
+            for kwargs, queries in rule.junk_more
+            for q in queries
         ]
 
     def answer(method: str, sample: Sample, data: dict[str, Any] | None) -> tuple[int, str]:

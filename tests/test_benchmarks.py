@@ -113,3 +113,14 @@ def test_projects_benchmark_runs_at_a_tiny_size() -> None:
         "project tiles: TODO" in out
     ), out
     assert "targets (library list p95" in out, out
+
+
+def test_network_benchmark_runs_at_a_tiny_size() -> None:
+    out = run_bench("network.py", "--counties", "1", "--townships", "4", "--changes", "3")
+    assert re.search(r"^synthetic province: 1 counties, 4 townships, 200 groups, [\d,]+ links",
+                     out, re.M), out  # fmt: skip
+    assert re.search(r"pgr_connectedComponents \([\d,]+ components\)\s+\d+$", out, re.M), out
+    assert re.search(r"refresh_all over 4 townships \([\d,]+ places\): [\d.]+ s, [\d.]+x", out), out
+    assert re.search(r"the service with its recomputation: p50 \d+ ms, p95 \d+ ms", out), out
+    assert "gaps page: TODO" in out or re.search(r"gaps page .*p95 \d+ ms", out), out
+    assert "targets (whole analysis" in out, out

@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from registry import selectors
-from registry.choices import SUBTYPES_BY_CLASS, AreaLevel, AssetClass, AssetForm, AssetSubtype
+from registry.choices import (
+    SUBTYPES_BY_CLASS,
+    AreaLevel,
+    AssetClass,
+    AssetForm,
+    AssetSubtype,
+    NetworkType,
+    Surface,
+)
 from registry.errors import bilingual
 from registry.forms import FastSelect
 from registry.models import User
@@ -53,6 +61,13 @@ class MappingForm(forms.Form):
         label=_("booked into accounts"),
         required=False,
         choices=[("", "—"), ("是", _("yes")), ("否", _("no"))],
+    )
+    # A layer of roads or pipes of one kind (通组路.shp): its network type and surface.
+    fixed_network_type = forms.ChoiceField(
+        label=_("network type"), required=False, choices=[("", "—"), *NetworkType.choices]
+    )
+    fixed_surface = forms.ChoiceField(
+        label=_("surface"), required=False, choices=[("", "—"), *Surface.choices]
     )
 
     def __init__(self, *args: Any, layout: Layout, user: User, **kwargs: Any) -> None:

@@ -271,6 +271,10 @@ def run_export(pk: int) -> str:
         with time_limit(settings.JOB_TIME_LIMIT):
             if job.ledger == "projects":
                 path = _project_library_file(job, query)
+            elif job.ledger == "network_gaps":
+                from transfer.gaps import gap_file
+
+                path = gap_file(job.user, query, job.fmt)
             else:
                 filterset = selectors.asset_filterset(user=job.user, filters=query)
                 if not filterset.is_valid():

@@ -185,3 +185,49 @@ class ProjectImport(models.Model):
             self.State.CHECKING,
             self.State.COMMITTING,
         }
+
+
+class SiteImport(models.Model):
+    """One uploaded file of relocation sites (Excel, CSV or GeoPackage) and what became of it:
+    checked by the worker (counts, every problem by row and column), then committed or not,
+    all or nothing. The sites it writes carry its user and number in their history."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        CHECKING = "checking", _("checking")
+        CHECKED = "checked", _("checked")
+        COMMITTING = "committing", _("importing")
+        COMMITTED = "committed", _("imported")
+        REJECTED = "rejected", _("refused")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        "registry.User", verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file = models.FileField(_("file"), upload_to="imports/sites/%Y/%m/", max_length=300)
+    original_name = models.CharField(_("original file name"), max_length=200)
+    size = models.BigIntegerField(_("size (bytes)"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default="queued")
+    commit_requested = models.BooleanField(default=False)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    outcome = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    # The rows with problems as an Excel workbook, written by the worker as it checks.
+    problems_file = models.FileField(upload_to="imports/sites/%Y/%m/", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("relocation site import")
+        verbose_name_plural = _("relocation site imports")
+        ordering = ["-created_at"]
+        triggers = [protect_delete()]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"
+
+    @property
+    def busy(self) -> bool:
+        return self.state in {self.State.QUEUED, self.State.CHECKING, self.State.COMMITTING}

@@ -56,3 +56,18 @@ def project_import_upload(*, actor: User, upload: UploadedFile) -> ProjectImport
     item.save()
     jobs.start_project_check(item)
     return item
+
+
+@service
+def site_import_upload(*, actor: User, upload: UploadedFile) -> Any:
+    """Keep an uploaded file of relocation sites and queue its check (the preview); nothing is
+    imported yet."""
+    from transfer import site_jobs
+    from transfer.models import SiteImport
+
+    name = Path(upload.name or "sites").name
+    item = SiteImport(user=actor, original_name=name[:200], size=upload.size or 0)
+    item.file.save(name[-80:], upload, save=False)
+    item.save()
+    site_jobs.start_check(item)
+    return item

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from transfer.views import exports, imports, project_imports
+from transfer.views import exports, imports, network, project_imports, site_files
 
 app_name = "transfer"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     # The project libraries (一库一单): exports of the library, the year's plan and the task list,
     # and the import of a library kept before the register.
     path("project-files/library.<str:fmt>", exports.project_export, name="project_export"),
+    # The network gap table (gis.gaps), as the gaps view lists it.
+    path("network/gaps.<str:fmt>", network.gap_export, name="gap_export"),
     path("project-files/plan.<str:fmt>", exports.plan_export, name="plan_export"),
     path("project-files/tasks.<str:fmt>", exports.task_export, name="task_export"),
     path(
@@ -47,5 +49,26 @@ urlpatterns = [
         "project-files/imports/<int:pk>/problems.xlsx",
         project_imports.project_import_problems,
         name="project_import_problems",
+    ),
+    # Relocation sites: the site list as a file, and the import of sites kept before the register.
+    path("site-files/sites.<str:fmt>", site_files.site_export, name="site_export"),
+    path("site-files/imports/", site_files.site_import_list, name="site_import_list"),
+    path(
+        "site-files/imports/<int:pk>/", site_files.site_import_detail, name="site_import_detail"
+    ),
+    path(
+        "site-files/imports/<int:pk>.json",
+        site_files.site_import_status,
+        name="site_import_status",
+    ),
+    path(
+        "site-files/imports/<int:pk>/commit",
+        site_files.site_import_commit,
+        name="site_import_commit",
+    ),
+    path(
+        "site-files/imports/<int:pk>/problems.xlsx",
+        site_files.site_import_problems,
+        name="site_import_problems",
     ),
 ]

@@ -15,9 +15,14 @@ from gis.tiles.engine import (
     render,
     summed_cells_tile,
 )
+from gis.tiles.network import NETWORK
+from gis.tiles.places import PLACES
 from gis.tiles.projects import PROJECTS, rebuild_project_cells
+from gis.tiles.sites import SITES
 
-LAYERS: dict[str, TileLayer] = {layer.name: layer for layer in (ASSETS, PROJECTS)}
+LAYERS: dict[str, TileLayer] = {
+    layer.name: layer for layer in (ASSETS, PROJECTS, NETWORK, SITES, PLACES)
+}
 
 # The asset layer's zoom from which features replace clusters (the map page and tests read it).
 RAW_MIN_ZOOM = ASSETS.feature_min_zoom
@@ -26,8 +31,11 @@ __all__ = [
     "ASSETS",
     "EXTENT",
     "LAYERS",
+    "NETWORK",
+    "PLACES",
     "PROJECTS",
     "RAW_MIN_ZOOM",
+    "SITES",
     "CellTable",
     "TileLayer",
     "TileRequest",

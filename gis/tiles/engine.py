@@ -89,6 +89,9 @@ class TileLayer:
     cells: CellTable | None = None
     version: Callable[[TileRequest], int] | None = None
     scoped_cells: Callable[[str, Mapping[str, Any]], QuerySet[Any] | None] | None = None
+    # Narrows or annotates the features for the tile's zoom: a network drawn by its main links
+    # when zoomed out, relocation sites as points far out and as outlines close in.
+    at_zoom: Callable[[QuerySet[Any], int], QuerySet[Any]] | None = None
 
     @property
     def clusters(self) -> str:
@@ -328,6 +331,8 @@ def render(
 
     def features() -> QuerySet[Any]:
         qs = layer.queryset(user, filters)
+        if layer.at_zoom is not None:
+            qs = layer.at_zoom(qs, tile.z)
         return filterset.filter_queryset(qs) if filterset is not None else qs
 
     if tile.z >= layer.feature_min_zoom:

@@ -46,7 +46,8 @@ class NetworkLink(models.Model):
     grade = models.CharField(_("road grade"), max_length=12, choices=RoadGrade.choices, blank=True)
     surface = models.CharField(_("surface"), max_length=10, choices=Surface.choices, blank=True)
     hardened = models.GeneratedField(
-        expression=Q(surface__in=sorted(HARDENED_SURFACES)),
+        # A Q is an expression to Django (the stubs do not know it yet).
+        expression=Q(surface__in=sorted(HARDENED_SURFACES)),  # type: ignore[arg-type]
         output_field=models.BooleanField(_("hardened")),
         db_persist=True,
     )

@@ -84,12 +84,18 @@ from registry.scoping import (
 AreaBranch = tuple[AdminArea, list[AdminArea]]
 
 
-def area_list(*, user: User | AnonymousUser, level: str | None = None) -> AdminAreaQuerySet:
+def area_list(
+    *, user: User | AnonymousUser, level: str | None = None, groups: bool = False
+) -> AdminAreaQuerySet:
     """Active areas the user may see, optionally of one level (filter further with
-    registry.filtersets.AdminAreaFilterSet)."""
+    registry.filtersets.AdminAreaFilterSet). Village groups (thousands in a county, places of
+    the network analysis rather than of the register's lists and pickers) only with
+    ``groups`` or ``level="group"``."""
     qs = AdminArea.objects.active().select_related("parent")
     if level:
         qs = qs.filter(level=level)
+    elif not groups:
+        qs = qs.exclude(level=AreaLevel.GROUP)
     return visible_to(user, qs)  # type: ignore[return-value]
 
 
@@ -119,12 +125,12 @@ def area_reference(*, user: User | AnonymousUser) -> list[dict[str, Any]]:
 
 def area_get(*, user: User | AnonymousUser, code: str) -> AdminArea | None:
     """One area by code, or None when it does not exist *or* lies outside the user's scope."""
-    return area_list(user=user).filter(code=code).first()
+    return area_list(user=user, groups=True).filter(code=code).first()
 
 
 def area_children(*, user: User | AnonymousUser, area: AdminArea) -> AdminAreaQuerySet:
     return (
-        area_list(user=user)
+        area_list(user=user, groups=True)
         .filter(parent=area)
         .annotate(n_children=Count("children", filter=Q(children__retired_on__isnull=True)))
     )
@@ -316,9 +322,12 @@ def asset_ownership(*, asset: Asset) -> list[OwnershipRecord]:
 
 def _field_label(model: Any, name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:  # a column the model no longer has keeps its name
         return name
+    # A generated column's name is on what it holds (GeneratedField(output_field=...)).
+    output = getattr(field, "output_field", None) if getattr(field, "generated", False) else None
+    return str(getattr(output, "verbose_name", None) or field.verbose_name)
 
 
 def duties_in_force(
@@ -806,4 +815,15 @@ from registry.selectors.projects import (  # noqa: E402, F401
     project_list,
     project_scope,
     projects_led_in,
+)
+
+# The relocation sites' reads live in their own module; re-exported as the package's names.
+from registry.selectors.sites import (  # noqa: E402, F401
+    site_detail,
+    site_filterset,
+    site_get,
+    site_list,
+    site_scope,
+    site_timeline,
+    site_totals,
 )

@@ -66,11 +66,12 @@ class AssetBulkWriter:
         with connection.cursor() as cursor:
             cursor.execute("DO $$ BEGIN END $$")
 
-    def register(self, rows: list[tuple[dict[str, Any], str | None]]) -> None:
+    def register(self, rows: list[tuple[dict[str, Any], str | None]]) -> list[str]:
         """New assets: an unsaved model instance supplies every default once, each row
-        overrides what it states; codes are allocated per county, year and class."""
+        overrides what it states; codes are allocated per county, year and class. Returns
+        the codes given, in the rows' order."""
         if not rows:
-            return
+            return []
         self._attach_history_context()
         now = timezone.now()
         concrete = [
@@ -83,6 +84,7 @@ class AssetBulkWriter:
         defaults = {name: _copy_value(getattr(template, name)) for name in fields}
         stated = [k for k in BULK_FIELDS if k in defaults]
         buffer = io.StringIO()
+        codes: list[str] = []
         for values, ewkb_hex in rows:
             area = self._area(values)
             line = dict(defaults)
@@ -95,6 +97,7 @@ class AssetBulkWriter:
             )
             line["fund_era"] = fund_era_for(values["formed_on"])
             line["area_code"], line["county_code"] = area.code, area.county_code
+            codes.append(line["code"])
             buffer.write("\t".join([*line.values(), ewkb_hex or "\\N"]) + "\n")
         buffer.seek(0)
         columns = [str(f.column) for f in concrete] + ["geom"]
@@ -102,6 +105,7 @@ class AssetBulkWriter:
             cursor.cursor.copy_expert(
                 f"COPY {Asset._meta.db_table} ({', '.join(columns)}) FROM STDIN", buffer
             )
+        return codes
 
     def change(self, rows: list[tuple[dict[str, Any], bytes | None]]) -> None:
         """Changed particulars of existing assets (never disposed ones), version raised."""

@@ -1,13 +1,16 @@
 """Asset pages: the list, one asset, and the forms that change it."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -21,6 +24,7 @@ from registry.choices import (
     AssetStatus,
     BenefitLink,
     DisposalStatus,
+    Network,
     PlanStatus,
 )
 from registry.errors import ConflictError, bilingual
@@ -31,12 +35,14 @@ from registry.forms import (
     PlanAdvanceForm,
     ReviewReturnForm,
 )
+from registry.forms.assets import NETWORK_SUBTYPES, AssetNetworkForm, RoadHardenForm
 from registry.ledgers import LISTS
 from registry.models import (
     Asset,
     Attachment,
     DisposalRequest,
     DistributionPlan,
+    NetworkLink,
     PlanReturn,
     User,
 )
@@ -52,6 +58,7 @@ from registry.services.income import (
     plan_can_return,
     plan_can_revise,
 )
+from registry.services.network import network_link_set
 from registry.views.base import (
     ALREADY_SAVED,
     acting_user,
@@ -148,6 +155,7 @@ class AssetDetailView(TemplateView):
             for request in disposals
         ]
         editable = can_edit(user, asset.area_code) and asset.status != AssetStatus.DISPOSED
+        network = NetworkLink.objects.filter(asset=asset).first()
         # A village group has no outline of its own: its village frames the small map.
         place = asset.area.parent if asset.area.level == AreaLevel.GROUP else asset.area
         context.update(
@@ -180,8 +188,28 @@ class AssetDetailView(TemplateView):
             benefit_links=[BenefitLink(v).label for v in asset.benefit_links if v in BenefitLink],
             status_form=AssetStatusForm(initial={"status": asset.status, "version": asset.version}),
             decision_form=DisposalDecisionForm(),
+            network=network,
+            network_km=network.length_m / 1000 if network is not None else None,
+            network_label=Network(network.network).label if network is not None else "",
+            gaps_url=_gaps_url(asset.area_code) if network is not None else None,
+            harden_form=(
+                RoadHardenForm(initial={"version": asset.version})
+                if editable and network is not None and network.network == Network.ROAD
+                and not network.hardened
+                else None
+            ),
         )
         return context
+
+
+def _gaps_url(area_code: str) -> str | None:
+    """The gaps view (gis) of the asset's township; None where gis serves no such view (the
+    registry links to it by name, never by importing gis)."""
+    try:
+        url = reverse("gis:network_gaps")
+    except NoReverseMatch:
+        return None
+    return f"{url}?{urlencode({'township': area_code[:9] + '000'})}"
 
 
 def _annotate_plan(plan: DistributionPlan, actor: User | None) -> None:
@@ -225,7 +253,10 @@ class AssetFormView(TemplateView):
             self.may_register()
         initial = {"area": top} if asset is None and top and top.level == "village" else {}
         form = AssetForm(instance=asset, initial=initial, user=request.user)
-        return self.render_to_response(self.get_context_data(form=form, asset=asset))
+        network_form = AssetNetworkForm(link=_link(asset))
+        return self.render_to_response(
+            self.get_context_data(form=form, network_form=network_form, asset=asset)
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -237,6 +268,7 @@ class AssetFormView(TemplateView):
         context["submission_token"] = submission_token(self.request)
         context["form_data"] = {
             "subtypes": SUBTYPES_BY_CLASS,
+            "networkSubtypes": NETWORK_SUBTYPES,
             **draw_data(user, has_geometry=bool(asset and asset.geom)),
         }
         return context
@@ -246,12 +278,15 @@ class AssetFormView(TemplateView):
         if asset is None:
             self.may_register()
         form = AssetForm(request.POST, instance=asset, user=request.user)
-        if form.is_valid():
+        network_form = AssetNetworkForm(request.POST, link=_link(asset))
+        if form.is_valid() and network_form.is_valid():
             data = asset_services.AssetInput(
                 values={name: form.cleaned_data[name] for name in form.Meta.fields},
                 funding=form.funding(),
             )
             try:
+                # The asset and its network attributes are one record: both are written, or
+                # neither (a refused surface undoes the registration it came with).
                 if asset is None:
                     actor = acting_user(request)
                     with first_submission(request, actor) as first:
@@ -259,6 +294,7 @@ class AssetFormView(TemplateView):
                             messages.info(request, ALREADY_SAVED)
                             return redirect("registry:asset_list")
                         saved = asset_services.asset_register(actor=actor, data=data)
+                        _save_network(actor, saved, network_form)
                     if saved.status == AssetStatus.DRAFT:  # a village's: the township reviews it
                         messages.success(
                             request, _("Registered; waiting for the township's review.")
@@ -268,12 +304,14 @@ class AssetFormView(TemplateView):
                             request, _("Asset registered as %(code)s.") % {"code": saved.code}
                         )
                 else:
-                    saved = asset_services.asset_update(
-                        actor=acting_user(request),
-                        asset=asset,
-                        expected_version=form.cleaned_data.get("version") or 0,
-                        data=data,
-                    )
+                    with transaction.atomic():
+                        saved = asset_services.asset_update(
+                            actor=acting_user(request),
+                            asset=asset,
+                            expected_version=form.cleaned_data.get("version") or 0,
+                            data=data,
+                        )
+                        _save_network(acting_user(request), saved, network_form)
                     if saved.status == AssetStatus.DRAFT:
                         messages.success(
                             request, _("Saved; the registration waits for the township's review.")
@@ -281,11 +319,45 @@ class AssetFormView(TemplateView):
                     else:
                         messages.success(request, _("Saved."))
                 return redirect("registry:asset_detail", code=saved.code)
+            except NetworkRefused as exc:
+                apply_service_errors(network_form, exc.error)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             except ConflictError as exc:
                 form.add_error(None, str(exc))
-        return self.render_to_response(self.get_context_data(form=form, asset=asset), status=400)
+        return self.render_to_response(
+            self.get_context_data(form=form, network_form=network_form, asset=asset), status=400
+        )
+
+
+class NetworkRefused(Exception):
+    """network_link_set refused the network attributes of the asset form: its errors belong on
+    the form's network section (the transaction that held the asset is undone)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _link(asset: Asset | None) -> NetworkLink | None:
+    return NetworkLink.objects.filter(asset=asset).first() if asset is not None else None
+
+
+def _save_network(actor: User, asset: Asset, network_form: AssetNetworkForm) -> None:
+    """Write the network section of the asset form through network_link_set, after the asset
+    itself and in its transaction (nothing when the section is empty and the asset has no
+    link)."""
+    if not network_form.stated():
+        return
+    try:
+        network_link_set(
+            actor=actor,
+            asset=asset,
+            expected_version=asset.version,
+            **network_form.attributes(),
+        )
+    except ValidationError as exc:
+        raise NetworkRefused(exc) from exc
 
 
 def _asset_or_404(request: HttpRequest, code: str) -> Asset:
@@ -354,6 +426,47 @@ def asset_set_status(request: HttpRequest, code: str) -> HttpResponse:
             expected_version=form.cleaned_data["version"],
         ),
         _("Status changed."),
+    )
+
+
+@require_POST
+def asset_harden(request: HttpRequest, code: str) -> HttpResponse:
+    """标记为已硬化: a road's surface becomes concrete, asphalt or stone (and its year built,
+    if given), through network_link_set; the gaps near it are recomputed in the same
+    transaction. The page's version of the asset guards against a change made since."""
+    asset = _asset_or_404(request, code)
+    if not can_edit(request.user, asset.area_code):
+        raise PermissionDenied(bilingual("You may not change records in this area."))
+    link = NetworkLink.objects.filter(asset=asset).first()
+    if link is None or link.network != Network.ROAD:
+        messages.error(
+            request,
+            bilingual(
+                gettext_noop(
+                    "Only a road with its network attributes can be marked hardened: set its"
+                    " network type on the edit page first."
+                )
+            ),
+        )
+        return redirect("registry:asset_detail", code=asset.code)
+    form = RoadHardenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("registry:asset_detail", code=asset.code)
+    return _run(
+        request,
+        asset,
+        lambda: network_link_set(
+            actor=acting_user(request),
+            asset=asset,
+            network_type=link.network_type,
+            grade=link.grade,
+            surface=form.cleaned_data["surface"],
+            width_m=link.width_m,
+            built_year=form.cleaned_data["built_year"] or link.built_year,
+            expected_version=form.cleaned_data["version"],
+        ),
+        _("The road is marked hardened; the network gaps near it were recomputed."),
     )
 
 

@@ -220,3 +220,47 @@ def test_a_township_whose_seat_no_road_reaches_has_every_place_unreached(
     network.refresh_township(township)  # and a township with a group no link is near
     assert place(empty).road == "none"
     assert place(empty).water is False
+
+
+def test_a_main_from_a_source_in_a_far_township_feeds_it_and_a_change_downstream_is_seen(
+    township: AdminArea, user: User
+) -> None:
+    """Water mains and sources of the whole county take part (a works 25 km away feeds the
+    township); a change to a main recomputes every township of its county."""
+    x0, y0 = at(10_000, -10_000)
+    x1, y1 = at(30_000, 10_000)
+    square = Polygon.from_bbox((x0, y0, x1, y1))
+    square.srid = 4490
+    east = AdminArea.objects.create(
+        code="500101398000", name="试验东乡", level=AreaLevel.TOWNSHIP, parent=township.parent,
+        county_code="500101", boundary=MultiPolygon(square, srid=4490),
+        point=Point(*at(20_000, 0), srid=4490),
+    )  # fmt: skip
+    east_village = AdminArea.objects.create(
+        code="500101398200", name="试验东村", level=AreaLevel.VILLAGE, parent=east,
+        county_code="500101", point=Point(*at(20_000, 100), srid=4490),
+    )  # fmt: skip
+    g = group(1, 0, 100)
+    works = asset_register(
+        actor=user,
+        data=asset_input(
+            area=east_village, name="远水厂", subtype="water_supply",
+            geom=Point(*at(25_000, 0), srid=4490),
+        ),
+    )  # fmt: skip
+    network_link_set(actor=user, asset=works, network_type="water_source")
+    far_main = asset_register(
+        actor=user,
+        data=asset_input(
+            area=east_village, name="东段主管",
+            geom=LineString([at(25_000, 0), at(10_000, 0)], srid=4490),
+        ),
+    )  # fmt: skip
+    network_link_set(actor=user, asset=far_main, network_type="water_main")
+    link(user, [(10_000, 0), (0, 0)], "water_main")
+    assert place(g).water is True
+
+    # The far main turns out to be a power line: the township downstream is recomputed
+    # although the change lies mostly outside its reach, and is no longer fed.
+    network_link_set(actor=user, asset=far_main, network_type="power_line")
+    assert place(g).water is False

@@ -166,7 +166,9 @@ def test_a_village_clerks_small_map_holds_no_other_village(client, village_clerk
     client.force_login(village_clerk)
     response = client.get(reverse("registry:asset_detail", args=[road.code]))
     found = roles(response.context["outline"])
-    assert found.keys() == {"focus", "parent"}
+    # Its village, the township around it and the village's own groups; no other village.
+    assert found["focus"] == {road.area_code} and found.keys() <= {"focus", "parent", "child"}
+    assert all(code.startswith(road.area_code) for code in found.get("child", ()))
 
 
 def test_township_page_map_shows_its_villages_and_the_townships_next_to_it(client, planner):

@@ -313,6 +313,7 @@ def test_every_record_list_names_its_people_in_excel(kind, client, auditor, regi
 
 
 def _codes_leaked(column, values) -> set[str]:  # type: ignore[no-untyped-def]
+    values = {v for v in values if v == v}  # NaN: GDAL's empty cell (an asset with no network)
     if column.kind == "choice":
         labels = {str(label) for _value, label in column.choices}
         raw = {value for value, label in column.choices if value != str(label)}

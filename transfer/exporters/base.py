@@ -71,12 +71,20 @@ def _text(field: str) -> Any:
     )
 
 
-def _label(field: str) -> Any:
+def _label(key: str, field: str | None = None) -> Any:
+    """A choice column (``key``) as its label; ``field`` is its path when it is not the key
+    (network__surface)."""
+    field = field or key
     return Case(
-        *[When(**{field: value}, then=Value(str(label))) for value, label in LABELS[field].items()],
+        *[When(**{field: value}, then=Value(str(label))) for value, label in LABELS[key].items()],
         default=F(field),
         output_field=CharField(),
     )
+
+
+def _path(column: LedgerColumn) -> str:
+    """The field path of a column: its declared path (network__surface), else its key."""
+    return column.value if isinstance(column.value, str) else column.key
 
 
 def _yes_no(field: str) -> Any:
@@ -98,13 +106,13 @@ def labelled(
         if column.value is not None and not isinstance(column.value, str):
             expressions[column.key] = column.value  # declared as an expression (township, village)
         elif column.kind == "choice":
-            expressions[column.key] = _label(column.key)
+            expressions[column.key] = _label(column.key, _path(column))
         elif column.kind == "bool":
-            expressions[column.key] = _yes_no(column.key)
+            expressions[column.key] = _yes_no(_path(column))
         elif column.kind == "text":
-            expressions[column.key] = _text(column.key)
+            expressions[column.key] = _text(_path(column))
         else:
-            expressions[column.key] = F(column.key)
+            expressions[column.key] = F(_path(column))
     names = {c.key: f"x_{c.key}" for c in COLUMNS}
     if geometry:
         # "raw": the geometry itself, for GDAL reading this SQL (the export benchmark's
@@ -126,19 +134,26 @@ def neutralise(value: Any) -> Any:
 
 def rows(assets: QuerySet[Asset], *, geometry: bool = False) -> Iterator[dict[str, Any]]:
     """The ledger rows of ``assets`` (an asset_list queryset), in code order, batch by batch."""
-    fields = [c.key for c in COLUMNS if c.key not in {"township", "village"}]
+    fields = [c.key for c in COLUMNS if c.value is None]
+    # Columns declared by a path or an expression (the network attributes), by their key.
+    computed = {
+        c.key: F(c.value) if isinstance(c.value, str) else c.value
+        for c in COLUMNS
+        if c.value is not None and c.key not in {"township", "village"}
+    }
     qs = assets.order_by("code")
     extra = ["area__name", "area__parent__name", "area__level"]
     if geometry:
         qs = qs.annotate(wkb=AsWKB("geom"))
         extra.append("wkb")
-    for row in qs.values(*fields, *extra).iterator(chunk_size=BATCH):
+    for row in qs.values(*fields, *extra, **computed).iterator(chunk_size=BATCH):
         village = row.pop("area__level") == "village"
         row["village"] = row["area__name"] if village else ""
         row["township"] = row["area__parent__name"] if village else row["area__name"]
         del row["area__name"], row["area__parent__name"]
         for key, labels in LABELS.items():
-            row[key] = str(labels.get(row[key], row[key]))
+            if row[key] is not None:  # None: an asset without network attributes
+                row[key] = str(labels.get(row[key], row[key]))
         yield row
 
 

@@ -15,8 +15,9 @@ user and the import's number.
 
 The package: ``columns`` (what an import knows of its columns, from the asset ledger),
 ``rows`` (a row, its problems, its outcome), ``sources`` (reading each format in batches),
-``cells`` (cell parsers), ``checker`` (the row checker), ``run`` (preview and commit) and
-``problems`` (the problems workbook).
+``cells`` (cell parsers), ``checker`` (the row checker), ``network`` (the network columns of
+roads, pipes and lines: their rules, their writing, the gaps recomputed once per township),
+``run`` (preview and commit) and ``problems`` (the problems workbook).
 """
 
 from transfer.exporters import FORMULA_START, LABELS

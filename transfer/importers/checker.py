@@ -19,6 +19,7 @@ from registry.plausibility import value_needs_confirmation
 from registry.scoping import can_edit, scope_prefix
 from registry.services.assets import TOWNSHIP_TOLERANCE, rule_problems
 from transfer.exporters import LABELS
+from transfer.importers import network
 from transfer.importers.cells import _blank, _choice, _date, _decimal, _integer, _text
 from transfer.importers.columns import (
     COMPARED,
@@ -111,6 +112,9 @@ class Checker:
                 by_original.setdefault(a["original_code"], []).append(a)
         out: list[tuple[Row, RowOutcome, dict]] = []
         new_rows: list[tuple[int, dict[str, Any], Any]] = []
+        known = [a["id"] for a in existing.values()]
+        known += [a["id"] for found in by_original.values() for a in found]
+        links = network.stored(known)
         for row, values in zip(batch, stated, strict=True):
             code = values.pop("code", "")
             current = existing.get(code) if code else None
@@ -163,7 +167,18 @@ class Checker:
                         incomplete = True
                     elif not _has_problem(row, "area_code"):
                         row.problem("area_code", gettext_noop("Required for a new asset."))
-            same = current is not None and _same(current, merged, row.geom)
+            # The network attributes it leaves the asset with, checked against its geometry.
+            link = links.get(current["id"]) if current is not None else None
+            merged["network"] = network.merged(link, merged.pop("network_stated", {}))
+            if merged["network"] is not None:
+                stored_geom = current.get("geom") if current is not None else None
+                geom = row.geom if row.geom is not None else stored_geom
+                network.check(row, merged["network"], geom.geom_type if geom else None)
+            same = (
+                current is not None
+                and _same(current, merged, row.geom)
+                and merged["network"] == link
+            )
             # A position is checked when it is new or moves, or when the asset changes area.
             place = row.geom
             if current is not None and not same:
@@ -210,9 +225,12 @@ class Checker:
         # A row that names an asset (our code, or the county's own number) changes only what
         # it states: an empty cell leaves that particular of the asset as it is.
         coded = not _blank(cells.get("code")) or not _blank(cells.get("original_code"))
+        values["network_stated"] = network.stated(row, cells)
         for key, raw in cells.items():
             if key in {"township", "village", "area_code", "lon", "lat", "x", "y"}:
                 continue
+            if key in network.NETWORK_KEYS:
+                continue  # read above
             if _blank(raw):
                 if coded:
                     continue

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 
 from registry.ledgers import ASSETS
-from registry.models import Asset
+from registry.models import Asset, NetworkLink
 from registry.services.bulk import BULK_FIELDS
 from transfer.exporters import COLUMNS
 
@@ -30,10 +30,13 @@ ALIASES = {c.key: list(c.aliases) for c in ASSETS.columns if c.aliases}
 
 
 def _model_field(key: str) -> Any:
-    try:
-        return Asset._meta.get_field(key)
-    except FieldDoesNotExist:
-        return None
+    """The field that keeps a column: the asset's, else its network attributes' (width_m)."""
+    for model in (Asset, NetworkLink):
+        try:
+            return model._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+    return None
 
 
 TEXT_LIMITS = {

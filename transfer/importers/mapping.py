@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from registry.choices import AreaLevel
 from registry.ledgers import ASSETS
-from registry.models import AdminArea, Asset, User
+from registry.models import AdminArea, Asset, NetworkLink, User
 from registry.models.areas import short_name
 from registry.scoping import scope_prefix
 from transfer.importers.cells import DATE_PATTERNS, YEAR_MONTH, _blank, _float
@@ -40,7 +40,8 @@ SHOWN_SAMPLES = 3
 # What a column may be mapped to: the asset ledger's columns an import reads, in its order.
 MAPPABLE = [c.key for c in ASSETS.imported]
 # Particulars a whole file may be given one value for, when no column holds them.
-FIXABLE = ["asset_class", "subtype", "form", "area_code", "unit", "quantity", "formed_on", "booked"]
+FIXABLE = ["asset_class", "subtype", "form", "area_code", "unit", "quantity", "formed_on", "booked",
+           "network_type", "surface"]  # fmt: skip
 
 
 @dataclass
@@ -181,6 +182,11 @@ HEADER_RULES: list[tuple[str, tuple[str, ...]]] = [
     ("form", ("形态",)),
     ("township", ("乡镇", "镇街", "乡（镇）", "街道", "township")),
     ("village", ("行政村", "社区", "所在村", "村名", "村（", "村委", "village")),
+    # The network columns (路面宽度 is a width before it is a surface).
+    ("network_type", ("网络类型", "线路类型", "管线类型", "管网类型", "networktype")),
+    ("grade", ("道路等级", "公路等级", "技术等级", "roadgrade")),
+    ("width_m", ("路面宽度", "宽度", "路宽", "width")),
+    ("surface", ("路面", "surface")),
     ("lon", ("经度", "longitude")),
     ("lat", ("纬度", "latitude")),
     ("x", ("x坐标", "东坐标", "横坐标")),
@@ -241,7 +247,8 @@ UNIT_WORDS = {
 SPECIFIC = {"area_code", "code", "asset_class", "subtype", "form", "township", "village",
             "booked", "lon", "lat", "formed_on", "unit"}  # fmt: skip
 NUMERIC_KEYS = {"original_value", "quantity", "beneficiary_households", "beneficiary_persons",
-                "beneficiary_exited_households", "beneficiary_monitored_households"}  # fmt: skip
+                "beneficiary_exited_households", "beneficiary_monitored_households",
+                "width_m"}  # fmt: skip
 
 
 def _choice_words(key: str) -> set[str]:
@@ -338,6 +345,14 @@ def guess(samples: dict[str, list[Any]], areas: AreaNames) -> dict[str, tuple[st
         if len(xs) == 1 and len(ys) == 1:
             chosen[xs[0]], chosen[ys[0]] = ("x", "content"), ("y", "content")
             taken |= {"x", "y"}
+    # 建成年份 is the date formed of a ledger that has no other (a column of years), and the
+    # year built of its roads and pipes when another column gives the date formed.
+    if "built_year" not in taken:
+        for name in samples:
+            if name not in chosen and header_guess(name) == "built_year":
+                chosen[name] = ("built_year", "header")
+                taken.add("built_year")
+                break
     if "name" not in taken:  # the text column with the most different values names the assets
         best = max(
             (
@@ -436,7 +451,9 @@ PLACE_LABELS = {
 
 
 def _verbose(key: str) -> str:
-    try:
-        return str(getattr(Asset._meta.get_field(key), "verbose_name", key))
-    except FieldDoesNotExist:
-        return key
+    for model in (Asset, NetworkLink):  # the network columns are its network attributes'
+        try:
+            return str(getattr(model._meta.get_field(key), "verbose_name", key))
+        except FieldDoesNotExist:
+            continue
+    return key

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from registry.choices import AreaLevel
-from registry.models import AdminArea, User
+from registry.models import AdminArea, Asset, User
 from registry.services.bulk import AssetBulkWriter
 from transfer.importers.checker import Checker
 from transfer.importers.columns import HEADERS, REQUIRED_FOR_NEW
+from transfer.importers.network import LinkWriter
 from transfer.importers.options import ImportOptions
 from transfer.importers.rows import ImportRefused, Problem, Row, RowOutcome
 from transfer.importers.sources import Source, open_source, read_batches
@@ -207,6 +208,8 @@ def commit(
         outcome = _walk(path, actor, options=options, progress=progress, each=writer)
         if not committable(outcome, confirmed=options.confirm_values):
             raise Rejected(outcome)  # rolls back every batch already written
+        # The network gaps near every link written or moved: once per township, not per row.
+        writer.links.refresh()
         outcome.kept = writer.kept
         outcome.skipped = outcome.duplicates - writer.kept
         outcome.create += writer.kept
@@ -224,6 +227,7 @@ class _Writer:
         self.keep_all = options.keep_all_duplicates
         self.failed = False
         self.kept = 0
+        self.links = LinkWriter(actor)
 
     def __call__(self, checked: list[tuple[Row, RowOutcome, dict]], source: Source) -> None:
         blocking = (RowOutcome.ERROR, RowOutcome.INCOMPLETE)
@@ -238,16 +242,29 @@ class _Writer:
         new = [(row, values) for row, action, values in checked if action == RowOutcome.CREATE]
         self.kept += len(kept)
         new += kept
-        self.bulk.register(
+        codes = self.bulk.register(
             [(values, _ewkb_hex(row.geom) if row.geom is not None else None) for row, values in new]
         )
+        updates = [(row, values) for row, action, values in checked if action == RowOutcome.UPDATE]
+        self.links.before_changes([values["id"] for _row, values in updates])
         self.bulk.change(
-            [
-                (values, row.geom.wkb if row.geom is not None else None)
-                for row, action, values in checked
-                if action == RowOutcome.UPDATE
-            ]
+            [(values, row.geom.wkb if row.geom is not None else None) for row, values in updates]
         )
+        links = _links(codes, [values for _row, values in new], [v for _r, v in updates])
+        self.links.write(links, [values["id"] for _row, values in updates])
+
+
+def _links(
+    codes: list[str], created: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The network attributes of the rows that have them, by the id of their asset (new assets
+    by the code the bulk writer gave them)."""
+    stated = [(code, values) for code, values in zip(codes, created, strict=True)]
+    stated = [(code, values) for code, values in stated if values.get("network")]
+    ids = dict(Asset.objects.filter(code__in=[c for c, _v in stated]).values_list("code", "id"))
+    links = [{"asset_id": ids[code], **values["network"]} for code, values in stated]
+    links += [{"asset_id": v["id"], **v["network"]} for v in changed if v.get("network")]
+    return links
 
 
 def _ewkb_hex(geom: Any) -> str:

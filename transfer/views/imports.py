@@ -279,6 +279,8 @@ def problems_response(item: Any, *, name: str, fallback: str) -> FileResponse:
 
 # The template's columns: the asset ledger's columns an import reads that have a note for it.
 TEMPLATE_COLUMNS = [(c.key, c.hint) for c in ASSETS.imported if c.hint]
+# The network columns whose values the template offers as drop-down lists.
+NETWORK_LISTS = ("network_type", "grade", "surface")
 
 
 @require_GET
@@ -301,6 +303,10 @@ def import_template(request: HttpRequest) -> FileResponse:
             lists.write_string(row, col, str(label))
     lists.write(0, 3, importers.HEADERS["booked"], head)
     lists.write_column(1, 3, ["是", "否"])
+    for col, key in enumerate(NETWORK_LISTS, start=4):  # the network columns' lists: E, F, G
+        lists.write(0, col, importers.HEADERS[key], head)
+        for row, label in enumerate(LABELS[key].values(), start=1):
+            lists.write_string(row, col, str(label))
     for col, (key, note) in enumerate(TEMPLATE_COLUMNS):
         style = required if key in importers.REQUIRED_FOR_NEW else head
         sheet.write_string(0, col, importers.HEADERS[key], style)
@@ -308,10 +314,12 @@ def import_template(request: HttpRequest) -> FileResponse:
         sheet.set_column(col, col, 16, text if key in {"code", "area_code"} else None)
         if key == "formed_on":
             sheet.set_column(col, col, 14, date)
-        source = {"asset_class": 0, "subtype": 1, "form": 2, "booked": 3}.get(key)
+        lists_by_key = {"asset_class": 0, "subtype": 1, "form": 2, "booked": 3}
+        lists_by_key |= {k: i for i, k in enumerate(NETWORK_LISTS, start=4)}
+        source = lists_by_key.get(key)
         if source is not None:
             count = 2 if key == "booked" else len(LABELS[key])
-            letter = "ABCD"[source]
+            letter = "ABCDEFG"[source]
             sheet.data_validation(
                 1,
                 col,

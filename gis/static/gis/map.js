@@ -646,7 +646,7 @@
       return '<div class="area-popup indicator-popup"><strong class="popup-name">' + escapeHtml(p.name) + "</strong>" +
         '<div>' + escapeHtml(title) + ': <strong class="popup-indicator-value">' +
         escapeHtml(p.value === null ? "—" : p.value) + "</strong></div>" +
-        '<div class="popup-assets">' + escapeHtml(labels.assetsInAll.replace("%(n)s", p.assets)) + "</div>" +
+        '<div class="popup-assets">' + escapeHtml(p.note || labels.assetsInAll.replace("%(n)s", p.assets)) + "</div>" +
         '<a href="' + encodeURI(p.url) + '">' + labels.details + " →</a></div>";
     }
 
@@ -755,6 +755,13 @@
       assets.refresh();
       var projects = projectLayer(map, layersControl, popups);
       projects.refresh();
+      // Layers that other scripts declare (map-network.js: the networks, sites and groups).
+      var extensions = (window.atlasMapExtensions || []).map(function (extend) {
+        return extend({
+          map: map, config: config, layersControl: layersControl, popups: popups,
+          TileLayerManager: TileLayerManager, fetchJson: fetchJson,
+        });
+      }).filter(Boolean);
 
       var all = L.featureGroup([county, townships, villages]);
       // A phone's screen is narrower than the county at any whole zoom: let it fill the width.
@@ -773,6 +780,7 @@
         return fc.features.some(function (f) { return f.properties.synthetic; });
       });
       var legend = addLegend(map, anySynthetic);
+      extensions.forEach(function (ext) { if (ext.legend) ext.legend(legend.getContainer()); });
       var projectLegend = legend.getContainer().querySelector(".project-legend");
       function showProjectLegend() { projectLegend.hidden = !projects.isOn(); }
       projects.group.on("add remove", showProjectLegend);

@@ -3,13 +3,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.demo import (
+    COUNTY_CODE,
     DEMO_PASSWORD,
     DemoDataError,
     fill_village_outlines,
     load_demo_county,
 )
 from registry.demo_assets import generate_register
+from registry.demo_network import NetworkSummary, fill_demo_network
 from registry.demo_projects import fill_demo_projects
+from registry.demo_sites import fill_demo_sites
 from registry.models import AdminArea
 
 
@@ -46,6 +49,11 @@ class Command(BaseCommand):
                 # ... and its project libraries, consistent with its assets (once).
                 if projects := fill_demo_projects(seed=options["seed"]):
                     self.stdout.write(f"Generated {projects} synthetic projects of the libraries.")
+                # ... and its relocation sites, after the projects they may link (once).
+                if sites := fill_demo_sites(seed=options["seed"]):
+                    self.stdout.write(f"Generated {sites} synthetic relocation sites.")
+                # ... and its village groups and road and water network (once).
+                self._network(fill_demo_network(county_code=COUNTY_CODE))
                 return
             raise CommandError("The database already holds areas. / 数据库中已有行政区划。")
         try:
@@ -55,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded 万州区: {summary.townships} townships, {summary.villages} villages, "
+                f"{summary.groups} village groups, {summary.links} road and water links, "
                 f"{summary.users} demo accounts (password: {DEMO_PASSWORD})."
             )
         )
@@ -65,4 +74,22 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Generated {register.assets} synthetic assets, {register.parties} parties and "
                 f"{register.projects} projects (seed {options['seed']})."
+            )
+        # Relocation sites, after the projects they may link (their facilities are new assets).
+        if sites := fill_demo_sites(seed=options["seed"]):
+            self.stdout.write(f"Generated {sites} synthetic relocation sites.")
+        # The register's roads, pipes and power lines join the network (and the gaps are
+        # recomputed with the sites in them).
+        self._network(fill_demo_network(county_code=COUNTY_CODE))
+
+    def _network(self, network: NetworkSummary) -> None:
+        if network.groups or network.links:
+            self.stdout.write(
+                f"Generated {network.groups} synthetic village groups and {network.links} "
+                f"network links (roads and pipes) from {network.sources} water works."
+            )
+        if network.register_lines:
+            self.stdout.write(
+                f"Gave {network.register_lines} roads, pipes and power lines of the register "
+                "their network attributes."
             )
