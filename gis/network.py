@@ -4,10 +4,11 @@ township seat, and a pipe from a water source, reach (DESIGN.md 2, infrastructur
 A township at a time, in the database, with pgRouting:
 
 1. The links (``registry.NetworkLink`` on active assets) within ``MARGIN_M`` of the township,
-   and the water mains and sources of its whole county, are cut into a noded graph. A link's end within ``SNAP_M`` of another link joins it: of
-   another link's end (the ends are clustered with ``ST_ClusterDBSCAN``) or of its line (the
-   line is cut there, a T-junction). Lines that cross without either ending there do not join
-   (a bridge over a road, a pipe under it).
+   and the water mains and sources of its whole county, are cut into a noded graph. A link's
+   end within ``SNAP_M`` of another link joins it: of another link's end (the ends are
+   clustered with ``ST_ClusterDBSCAN``) or of its line (the line is cut there, a T-junction).
+   Lines that cross without either ending there do not join (a bridge over a road, a pipe
+   under it).
 2. The places are attached to the graph: the township seat (the township's point), its village
    groups (their points), its relocation sites (outline, else point) and the water sources
    near it. A place is served by a link that passes within ``REACH_M`` of it; the link is cut
