@@ -16,9 +16,7 @@ urlpatterns = [
     path("gis/townships.geojson", views.township_indicators, name="township_indicators"),
     # The infrastructure networks: the gaps view and the popups of the network layers.
     path("network/gaps/", network_views.GapsView.as_view(), name="network_gaps"),
-    path(
-        "gis/network/links/<int:pk>.json", network_views.link_popup, name="network_link_popup"
-    ),
+    path("gis/network/links/<int:pk>.json", network_views.link_popup, name="network_link_popup"),
     path(
         "gis/network/places/<int:pk>.json",
         network_views.place_popup,

@@ -322,7 +322,6 @@ def map_need(area: AdminArea, *, geom: Any = None, title: str = "", **values: An
     )
 
 
-
 # --- a hand-made network (issue 20: the network layers and the gaps view) ----------------------
 
 HAND_SEAT = (110.5225, 30.0311)  # far east of the demo county; the middle of a zoom-12 tile

@@ -11,17 +11,21 @@ as its declared rule says.
   rule says public); an object outside the account's area answers 404, never 200/403 with its
   data; a role that may not write gets 403 (404 outside its area) and nothing is written; no
   answer is ever 5xx; the body of every answer (pages, JSON, vector tiles, every export format)
-  holds no code or name of an area, asset or party outside the account's area; lists, layers
-  and exports that should show the account's own data are not empty.
+  holds no code or name of an area (a village group's 15-digit code too), asset, relocation site
+  or party outside the account's area, and a tile no feature the account may not see; lists,
+  layers and exports that should show the account's own data are not empty.
 
 Data: the demo county of ``tests/conftest.py`` plus, for this module only, "probe" assets
 with every kind of record in four places (向东村; a sibling village in 龙驹镇; a village of
 another township; a village of a made-up neighbouring county 500102, so that county accounts
-have something outside their area too), three more accounts, and imports and export jobs
-owned by different people. It is written once in a transaction that the module rolls back at
-its end; each pattern's test runs in a savepoint inside it, each account in a savepoint of its
-own (its writes are undone before the next account asks), each request in one more (a 5xx
-cannot break the next request).
+have something outside their area too); at each of them the project libraries' needs and
+projects (issue 19) and a relocation site with a facility, a project, support figures and a
+problem, a village group and a gravel group road, with the gap analysis's rows for the group
+and the site (issue 20); three more accounts, and imports and export jobs owned by different
+people. It is written once in a transaction that the module rolls back at its end; each
+pattern's test runs in a savepoint inside it, each account in a savepoint of its own (its
+writes are undone before the next account asks), each request in one more (a 5xx cannot break
+the next request).
 
 Sampling, to stay fast: every account asks every pattern with one sample in its area and one
 outside it, chosen in rotation; ``FULL_ACCOUNTS`` ask every sample. Accounts with the same
@@ -311,12 +315,14 @@ def _pk_samples(attr: str):
 
 
 def _owned_samples(objects: str, post: bool = False):
-    """Objects that belong to users (imports, export jobs): in for their owner (and for a
-    superuser), out for everyone else."""
+    """Objects that belong to users (imports, export jobs; keyed by the owner's name, or
+    "name#what" for another one of theirs): in for their owner (and for a superuser), out for
+    everyone else."""
 
     def samples(world: "World", scope: "Scope") -> list[Sample]:
         result = []
-        for owner, (pk, allow) in getattr(world, objects).items():
+        for key, (pk, allow) in getattr(world, objects).items():
+            owner = key.partition("#")[0]
             mine = scope.name == owner or (scope.user is not None and scope.user.is_superuser)
             result.append(
                 Sample(
@@ -324,7 +330,7 @@ def _owned_samples(objects: str, post: bool = False):
                     {"pk": pk},
                     allow=allow if scope.name == owner else frozenset(),
                     post={} if post else None,
-                    label=f"of {owner}",
+                    label=f"of {key}",
                 )
             )
         return result
@@ -998,6 +1004,12 @@ GAP_JUNK = (
 )  # fmt: skip
 
 
+NETWORK_JUNK = (
+    {"network": "\x00"}, {"network": "road,,nosuch"}, {"network": "9" * 500},
+    {"hardened": "x"}, {"hardened": "\x00"}, {"hardened": "9" * 500},
+)  # fmt: skip
+
+
 def _township_of(world: "World", slot: str) -> str:
     return world.slots[slot].village.code[:9] + "000"
 
@@ -1647,7 +1659,19 @@ RULES: dict[str, Rule] = {
         junk_query=({"q": "\x00"}, {"level": "\x00"}),
     ),
     "gis:waterways_geojson": Rule(read=LOGIN, body="json"),
-    "gis:tile": Rule(read=LOGIN, samples=tile_samples, body="tile", junk_query=FILTER_JUNK),
+    "gis:tile": Rule(
+        read=LOGIN,
+        samples=tile_samples,
+        body="tile",
+        junk_query=FILTER_JUNK,
+        # The filters of the network layers (issue 20), on clusters and on features.
+        junk_more=(
+            ({"layer": "places", "z": 6, "x": 51, "y": 26}, GAP_JUNK),
+            ({"layer": "places", "z": 12, "x": 3284, "y": 1680}, GAP_JUNK),
+            ({"layer": "network", "z": 6, "x": 51, "y": 26}, NETWORK_JUNK),
+            ({"layer": "network", "z": 12, "x": 3284, "y": 1680}, NETWORK_JUNK),
+        ),
+    ),
     "gis:asset_popup": Rule(read=LOGIN, scope="area", samples=popup_samples, body="json"),
     "gis:asset_search": Rule(
         read=LOGIN, samples=search_samples, body="json", junk_query=({"q": "\x00"},)
@@ -2045,6 +2069,42 @@ def test_a_need_sent_up_is_no_longer_changed_from_its_villages_forms(world):
         transaction.set_rollback(True)
 
 
+def test_a_village_site_takes_nothing_from_outside_its_village(world):
+    """The village's clerk edits the site of 向东村, but cannot move it to the sibling village,
+    draw it in another township, nor link an asset or a project they do not see (each is a form
+    error, and nothing is written); what serves the site from outside their village (linked by
+    the township) is counted on its page, never named, and has no button to end it."""
+    client = _client_of(world, "village_clerk")
+    xd, sib, oth = world.sites["XD"], world.sites["SIB"], world.sites["OTH"]
+    code = xd.site.code
+    with transaction.atomic():
+        before = _snapshot()
+        site = RelocationSite.objects.get(pk=xd.site.pk)
+        oth_village = world.slots["OTH"].village
+        posts = {
+            "site_edit": _site_form(site.area, site, area=str(world.slots["SIB"].village.pk)),
+            "site_facility_link": {"asset": world.slots["SIB"].a.code, "role": "industry"},
+            "site_project_link": {"project": world.library["OTH"].project.code},
+        }
+        for name, data in posts.items():
+            response = client.post(reverse(f"registry:{name}", args=[code]), data)
+            assert response.status_code == 400, (name, response.status_code)
+            typed = frozenset({data.get("asset", ""), data.get("project", "")})
+            text = response.content.decode()
+            assert _leaks(text, world.scopes["village_clerk"], typed) == [], name
+        far = _site_form(site.area, point=oth_village.point.geojson, name="扫描越界位置")
+        assert client.post(reverse("registry:site_create"), far).status_code == 400
+        assert _snapshot() == before
+        page = client.get(reverse("registry:site_detail", args=[code])).content.decode()
+        # Its own facility has a button to end it; the one linked from outside none.
+        ends = re.findall(r"/sites/[^/]+/facilities/(\d+)/end/", page)
+        assert str(xd.facility_id) in ends
+        outside = SiteFacility.objects.get(site=xd.site.pk, asset=world.slots["SIB"].a.pk)
+        assert str(outside.pk) not in ends
+        assert sib.site.code not in page and oth.site.code not in page
+        transaction.set_rollback(True)
+
+
 def test_a_project_across_villages_shows_a_village_only_its_own_needs(world):
     """A project led from a sibling village that touches 向东村 is on the clerk's library, but
     the needs of the other village it merged are not theirs to read (their pages answer 404):
@@ -2431,6 +2491,18 @@ def _sited_names(sited: "Sited") -> list[str]:
     return [sited.site.name, sited.group.name, sited.road.name, sited.problem]
 
 
+def _make_gap_export(owner: User) -> int:
+    """The gap table of the owner's township (every place) as the worker writes a large one."""
+    job = ExportJob.objects.create(
+        user=owner, fmt="xlsx", rows_total=1, params=[["gap", ["all"]], ["township", [LONGJU]]],
+        ledger="network_gaps",
+    )  # fmt: skip
+    jobs.run_export.call(job.pk)
+    job.refresh_from_db()
+    assert job.state == ExportJob.State.DONE, job.message
+    return job.pk
+
+
 def _scope(name: str, user: User | None, slots: dict[str, Probe], sites: dict[str, Sited]) -> Scope:
     if user is None:  # sees nothing: every code is a leak, and so is every probe's name
         probes = [getattr(slots[s], attr).name for s in SLOTS for attr in "adr"]
@@ -2584,6 +2656,8 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
         exports = {
             "village_clerk": (_make_export(clerk), frozenset()),
             "planner": (_make_export(users["planner"]), frozenset()),
+            # The gap table of 龙驹镇 as the village's clerk asked for it: their places only.
+            "village_clerk#gaps": (_make_gap_export(clerk), frozenset()),
         }
         sib_village, sib_site = places["SIB"].code, sites["SIB"].site.code
         site_imports = {

@@ -26,6 +26,7 @@ from registry.errors import (
     bilingual,
     clean_bilingual,
     clean_stated,
+    denied,
     field_error,
     visible,
 )
@@ -199,14 +200,16 @@ def _area(actor: User, area: Any) -> AdminArea:
     return area
 
 
-def _community(area: AdminArea, community: Any) -> None:
-    """The residents' committee the site became: a village-level area of the same county."""
+def _community(actor: User, area: AdminArea, community: Any) -> None:
+    """The residents' committee the site became: a village-level area of the same county that
+    the actor may see (else a site in a village would name an area its clerk may not see)."""
     if community is None:
         return
     if (
         not isinstance(community, AdminArea)
         or community.level != AreaLevel.VILLAGE
         or community.county_code != area.county_code
+        or not visible_to(actor, AdminArea.objects.filter(pk=community.pk)).exists()
     ):
         raise field_error(
             "community", gettext_noop("Choose the community (居委会) of the site's county.")
@@ -226,7 +229,7 @@ def site_create(*, actor: User, area: AdminArea, values: dict[str, Any]) -> Relo
     for required in ("name", "site_type"):
         if not stated.get(required):
             raise field_error(required, gettext_noop("This field is required."))
-    _community(area, stated.get("community"))
+    _community(actor, area, stated.get("community"))
     stated["point"], stated["outline"] = _place(stated.get("point"), stated.get("outline"), area)
     site = RelocationSite(
         **stated,
@@ -265,7 +268,7 @@ def site_update(
     if not visible(merged["name"] or ""):
         raise field_error("name", gettext_noop("Name the site."))
     _site_values(merged)  # the pairs of counts and years as they will stand together
-    _community(target, merged.get("community"))
+    _community(actor, target, merged.get("community"))
     # A point left out of the form is taken again from the outline when that changed.
     point = stated.get("point", current.point)
     if "outline" in stated and "point" not in stated:
@@ -342,6 +345,12 @@ def facility_end(*, actor: User, facility: SiteFacility) -> SiteFacility:
     """End an asset's link to the site (it no longer serves it); the link stays in the record."""
     _site_for_edit(actor, facility.site)
     current = SiteFacility.objects.select_for_update().get(pk=facility.pk)
+    # Only a link the actor may see the asset of (the page shows no other): the same rule
+    # as linking it.
+    if not visible_to(
+        actor, Asset.objects.filter(pk=current.asset_id), code_field="area_code"
+    ).exists():
+        raise denied()
     if not current.active:
         raise ValidationError(bilingual(gettext_noop("This link has ended already.")))
     current.active = False
@@ -369,8 +378,12 @@ def site_project_link(*, actor: User, site: RelocationSite, project: Project) ->
 @service
 def site_project_end(*, actor: User, link: SiteProject) -> SiteProject:
     """The project no longer counts as support of the site; the link stays in the record."""
+    from registry.selectors.projects import project_scope  # selectors import the services' models
+
     _site_for_edit(actor, link.site)
     current = SiteProject.objects.select_for_update().get(pk=link.pk)
+    if not project_scope(user=actor).filter(pk=current.project_id).exists():
+        raise denied()
     if not current.active:
         raise ValidationError(bilingual(gettext_noop("This link has ended already.")))
     current.active = False

@@ -102,7 +102,7 @@ def test_the_planner_finds_the_gaps_a_manager_closes_one_and_a_site_shows_its_su
     popup = planner.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(group.name)
     expect(popup).to_contain_text("未硬化")
-    highlighted = planner.locator("#gap-map path.gap-unhardened, #gap-map path.gap-none")
+    highlighted = planner.locator("#gap-map path.gap-place.road-unhardened:not(.gap-faint)")
     assert highlighted.count() >= 1
     screenshot(planner, "network_gaps_longju")
 

@@ -96,7 +96,9 @@ def test_a_declared_layer_serves_features_clusters_and_filters(
 def test_the_map_page_lists_the_declared_layers(client, planner, villages_layer):
     client.force_login(planner)
     config = client.get(reverse("gis:map")).context["map_config"]
-    assert set(config["tileLayers"]) == {"assets", "projects", "villages"}
+    assert set(config["tileLayers"]) == {
+        "assets", "projects", "network", "sites", "places", "villages"
+    }  # fmt: skip
     assert config["tileLayers"]["villages"]["featureMinZoom"] == 12
     assert config["tileLayers"]["villages"]["url"].endswith("/gis/tiles/villages/{z}/{x}/{y}.mvt")
 

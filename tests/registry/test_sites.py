@@ -26,7 +26,7 @@ from registry.models import (
 from registry.services import sites as S
 from registry.services.assets import asset_register
 from registry.signals import places_changed
-from tests.factories import asset_input, village
+from tests.factories import asset_input, map_project, village
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
@@ -371,3 +371,26 @@ def test_nothing_of_a_site_is_ever_deleted(village_clerk, school, model):
     with pytest.raises(DatabaseError), transaction.atomic():
         model.objects.all().delete()
     assert model.objects.exists()
+
+
+def test_a_village_clerk_cannot_end_a_link_to_what_they_cannot_see(village_clerk, county_manager):
+    """The county links a sibling village's asset and project to 向东村's site; the clerk of
+    向东村 sees neither, so may not end either link (the page offers no button either)."""
+    site = create(county_manager)
+    sibling = asset_register(actor=county_manager, data=asset_input(area=village(YUHE)))
+    project = map_project(village(YUHE), name="玉合村后扶项目")
+    facility = S.facility_link(actor=county_manager, site=site, asset=sibling, role="facility")
+    link = S.site_project_link(actor=county_manager, site=site, project=project)
+    with pytest.raises(PermissionDenied):
+        S.facility_end(actor=village_clerk, facility=facility)
+    with pytest.raises(PermissionDenied):
+        S.site_project_end(actor=village_clerk, link=link)
+    facility.refresh_from_db()
+    link.refresh_from_db()
+    assert facility.active and link.active
+
+
+def test_a_site_cannot_name_a_community_outside_the_editors_area(village_clerk):
+    with pytest.raises(ValidationError) as raised:
+        create(village_clerk, community=village(YUHE))
+    assert "community" in raised.value.message_dict

@@ -88,7 +88,9 @@
           [groups, "groups-legend", "<strong>" + N.escapeHtml(labels.groups) + "</strong>" + N.placeLegend(labels, "any", true)],
           [sites, "sites-legend", N.siteLegend(labels)],
         ];
-        var anchor = container.querySelector(".choropleth-legend");
+        // After the indicator's part (which matters most while it is shown), before the note
+        // on illustrative data.
+        var anchor = container.querySelector(".synthetic-note");
         parts.forEach(function (part) {
           var box = document.createElement("div");
           box.className = "legend-part " + part[1];

@@ -69,16 +69,18 @@
     return function (p) {
       var status = placeStatus(p);
       var site = p.k === "site";
+      // Classes a test or a style sheet can find: what it lacks, how it is reached.
+      var classes = " place-" + p.k + " road-" + p.r + " water-" + (p.w ? "yes" : "no");
       if (!isGap(status, mode)) {
         return onMap && status === "served"
           ? { radius: site ? 6 : 4, fill: true, fillColor: SERVED_ON_MAP, fillOpacity: 0.9, color: site ? SITE_COLOUR : "#fff",
-            weight: site ? 2 : 1, className: "gap-place gap-served" }
+            weight: site ? 2 : 1, className: "gap-place gap-served" + classes }
           : { radius: site ? 5 : 3.5, fill: true, fillColor: GAP_COLOURS.served, fillOpacity: 0.35, color: "#757575",
-            weight: site ? 1.5 : 0.5, opacity: 0.5, className: "gap-place gap-none" };
+            weight: site ? 1.5 : 0.5, opacity: 0.5, className: "gap-place gap-faint" + classes };
       }
       var colour = mode === "road" ? GAP_COLOURS.road : mode === "water" ? GAP_COLOURS.water : GAP_COLOURS[status];
       return { radius: site ? 8 : 6, fill: true, fillColor: colour, fillOpacity: 0.95,
-        color: site ? SITE_COLOUR : "#fff", weight: site ? 2.5 : 1.5, className: "gap-place gap-" + status };
+        color: site ? SITE_COLOUR : "#fff", weight: site ? 2.5 : 1.5, className: "gap-place gap-" + status + classes };
     };
   }
 
