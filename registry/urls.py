@@ -122,9 +122,7 @@ urlpatterns = [
     path(
         "sites/<str:code>/facilities/", sites.FacilityLinkView.as_view(), name="site_facility_link"
     ),
-    path(
-        "sites/<str:code>/facilities/<int:pk>/end/", sites.facility_end, name="site_facility_end"
-    ),
+    path("sites/<str:code>/facilities/<int:pk>/end/", sites.facility_end, name="site_facility_end"),
     path("sites/<str:code>/projects/", sites.ProjectLinkView.as_view(), name="site_project_link"),
     path("sites/<str:code>/projects/<int:pk>/end/", sites.project_end, name="site_project_end"),
     path("sites/<str:code>/support/", sites.SupportView.as_view(), name="site_support"),

@@ -53,9 +53,7 @@ urlpatterns = [
     # Relocation sites: the site list as a file, and the import of sites kept before the register.
     path("site-files/sites.<str:fmt>", site_files.site_export, name="site_export"),
     path("site-files/imports/", site_files.site_import_list, name="site_import_list"),
-    path(
-        "site-files/imports/<int:pk>/", site_files.site_import_detail, name="site_import_detail"
-    ),
+    path("site-files/imports/<int:pk>/", site_files.site_import_detail, name="site_import_detail"),
     path(
         "site-files/imports/<int:pk>.json",
         site_files.site_import_status,

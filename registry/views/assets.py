@@ -194,7 +194,9 @@ class AssetDetailView(TemplateView):
             gaps_url=_gaps_url(asset.area_code) if network is not None else None,
             harden_form=(
                 RoadHardenForm(initial={"version": asset.version})
-                if editable and network is not None and network.network == Network.ROAD
+                if editable
+                and network is not None
+                and network.network == Network.ROAD
                 and not network.hardened
                 else None
             ),
