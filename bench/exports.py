@@ -83,7 +83,14 @@ def child(fmt: str, database: str, limit: int | None, out: str) -> None:
         # References: the stored values without labels (a cheaper query than the ledger's).
         from transfer.exporters import COLUMNS
 
-        fields = [c.key for c in COLUMNS if c.key not in {"township", "village"}]
+        # Each column's stored value: its field, or the field path it reads (the network
+        # attributes live on a related row); computed columns are left out.
+        fields = [
+            c.key if c.value is None else c.value
+            for c in COLUMNS
+            if c.key not in {"township", "village"}
+            and (c.value is None or isinstance(c.value, str))
+        ]
         inner_qs = qs.values(*fields, "area__name")
         sql, params = inner_qs.query.sql_with_params()
         with connection.cursor() as cursor:

@@ -122,13 +122,18 @@ def form_fields(asset: Any, user: Any) -> list[tuple[str, str]]:
     from django.contrib.gis.geos import GEOSGeometry
 
     from registry.forms import AssetForm
+    from registry.forms.assets import AssetNetworkForm
+    from registry.models import NetworkLink
 
     form = AssetForm(instance=asset, user=user)
+    # The page's second form: a road's or pipe's network attributes, as they stand.
+    network = AssetNetworkForm(link=NetworkLink.objects.filter(asset=asset).first())
     fields: list[tuple[str, str]] = []
-    for name in form.fields:
+    for bound in [*form, *network]:
+        name = bound.html_name
         if name == "version":
             continue
-        value = form[name].value()
+        value = bound.value()
         if value is None:
             fields.append((name, ""))
         elif isinstance(value, bool):

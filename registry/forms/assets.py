@@ -97,28 +97,14 @@ class AssetNetworkForm(forms.Form):
 
 
 class RoadHardenForm(forms.Form):
-    """Mark a road hardened (标记为已硬化) from its page: the hardened surface it now has and,
-    if known, the year; the asset's version guards against a page opened before a change."""
+    """Mark a road hardened (标记为已硬化) from its page: the hardened surface it now has (its
+    year built stays: hardening is not building); the asset's version guards against a page
+    opened before a change."""
 
     surface = forms.ChoiceField(
         label=capfirst(_("hardened surface")),
         choices=[(s.value, s.label) for s in Surface if s in HARDENED_SURFACES],
         initial=Surface.CONCRETE,
         widget=forms.Select(attrs={"id": "harden-surface", "data-testid": "harden-surface"}),
-    )
-    built_year = forms.IntegerField(
-        label=capfirst(_("year hardened")),
-        required=False,
-        error_messages={"invalid": NOT_A_WHOLE_NUMBER},
-        help_text=_("Optional; kept as the road's year built."),
-        widget=forms.NumberInput(
-            attrs={
-                "id": "harden-year",
-                "data-testid": "harden-year",
-                "class": "year",
-                "min": "1949",
-                "max": "2100",
-            }
-        ),
     )
     version = forms.IntegerField(widget=forms.HiddenInput(attrs={"id": "harden-version"}))

@@ -67,6 +67,26 @@ class SiteForm(BilingualErrors, forms.ModelForm):
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
 
+    def clean_point(self) -> Any:
+        return self._of_type("point", ("Point",), _("The position is a point: mark it once."))
+
+    def clean_outline(self) -> Any:
+        return self._of_type(
+            "outline", ("Polygon", "MultiPolygon"), _("The outline is an area: draw a polygon.")
+        )
+
+    def _of_type(self, name: str, types: tuple[str, ...], message: Any) -> Any:
+        """A drawn shape of the kind the field holds; a line in the point field is the user's
+        mistake to correct, not a crash of the model's geometry field."""
+        value = self.cleaned_data.get(name)
+        if value is not None and getattr(value, "geom_type", None) not in types:
+            raise forms.ValidationError(message)
+        if value is not None and value.geom_type == "Polygon":
+            from django.contrib.gis.geos import MultiPolygon
+
+            value = MultiPolygon(value, srid=value.srid)
+        return value
+
     def group(self, name: str) -> list[forms.BoundField]:
         return [self[n] for n in self.GROUPS[name] if n in self.fields]
 

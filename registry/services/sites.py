@@ -180,7 +180,9 @@ def _place(
     if not isinstance(point, Point):
         raise field_error("point", gettext_noop("The position is one point."))
     _checked("point", point, area)
-    if polygons is not None and not polygons.buffer(POINT_TOLERANCE).covers(point):
+    # A distance, not a buffer: buffering an outline of thousands of parts took minutes of
+    # GEOS time that no time limit can interrupt.
+    if polygons is not None and polygons.distance(point) > POINT_TOLERANCE:
         raise field_error(
             "point",
             gettext_noop("The position %(lon).6f, %(lat).6f lies outside the site's outline."),

@@ -465,7 +465,8 @@ def asset_harden(request: HttpRequest, code: str) -> HttpResponse:
             grade=link.grade,
             surface=form.cleaned_data["surface"],
             width_m=link.width_m,
-            built_year=form.cleaned_data["built_year"] or link.built_year,
+            # Hardening does not change when the road was built.
+            built_year=link.built_year,
             expected_version=form.cleaned_data["version"],
         ),
         _("The road is marked hardened; the network gaps near it were recomputed."),

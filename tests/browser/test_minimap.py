@@ -57,7 +57,9 @@ def test_asset_page_map_shows_the_village_and_township_outlines_and_neighbours(
     neighbours = paths(page, "asset-map", AROUND)
     assert len(village) == 1 and len(township) == 1
     siblings = AdminArea.objects.filter(parent=asset.area.parent).exclude(pk=asset.area.pk)
-    assert 1 <= len(neighbours) <= siblings.count()
+    # The villages around it, and the village's own groups (drawn in the same colour).
+    groups = AdminArea.objects.filter(parent=asset.area)
+    assert 1 <= len(neighbours) <= siblings.count() + groups.count()
     # Framed on the village with room around it: the village is neither a dot nor the frame.
     v = village[0]
     assert frame["width"] * 0.25 < max(v["width"], v["height"]) < frame["width"] * 1.2
@@ -89,4 +91,6 @@ def test_township_page_map_shows_its_villages_named(login, live_url, register):
     page.goto(f"{live_url}/areas/500101151200/")
     expect(page.locator("#area-map")).to_have_attribute("data-ready", "1")
     expect(page.locator("#area-map .minimap-label-focus")).to_have_text("向东村")
+    # Its groups (points) are named around it.
+    expect(page.locator("#area-map .minimap-label-child", has_text="一组")).to_have_count(1)
     screenshot(page, "village_page_minimap")

@@ -7,8 +7,10 @@ relocation site and reads its facilities and support figures. Screenshots saved 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from gis import network
 from gis.models import NetworkPlace
 from registry.demo_network import harden_target
+from registry.demo_sites import fill_demo_sites
 from registry.models import AdminArea, RelocationSite, User
 from registry.services.network import network_link_set
 from tests.browser.conftest import screenshot
@@ -43,8 +45,18 @@ def sign_out(page: Page) -> None:
     assert not errors, errors
 
 
+@pytest.fixture(scope="module")
+def sites(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The demo's relocation sites, as `make run` loads them, committed for the server (outside
+    the tests' transactions)."""
+    with django_db_blocker.unblock():
+        fill_demo_sites(notify=False)
+        # Whoever filled them, 龙驹镇's answers count its sites.
+        network.refresh_township(AdminArea.objects.get(code=LONGJU))
+
+
 @pytest.fixture
-def road(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def road(sites, django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """The demo's unhardened group road of 向东村 and the group only it serves; put back
     unhardened afterwards (the live server's database is shared by the browser tests)."""
     with django_db_blocker.unblock():

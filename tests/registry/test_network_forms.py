@@ -196,7 +196,7 @@ def harden(client: Client, asset: Asset, **data: Any) -> Any:
 def test_marking_a_road_hardened_from_its_page(client: Client, county_manager: User) -> None:
     road = road_with_link(county_manager, width_m=Decimal("4"), built_year=2010)
     client.force_login(county_manager)
-    page = harden(client, road, surface="asphalt", built_year="2024")
+    page = harden(client, road, surface="asphalt")
     html = page.content.decode()
     assert page.redirect_chain[-1][0] == reverse("registry:asset_detail", args=[road.code])
     assert "道路已标记为已硬化" in html
@@ -207,7 +207,7 @@ def test_marking_a_road_hardened_from_its_page(client: Client, county_manager: U
     assert "已硬化: <code>否</code> → <code>是</code>" in html
     link = NetworkLink.objects.get(asset=road)
     assert (link.surface, link.hardened, link.built_year, link.width_m) == (
-        "asphalt", True, 2024, Decimal("4.00"),
+        "asphalt", True, 2010, Decimal("4.00"),
     )  # fmt: skip
     assert link.events.order_by("-pgh_id").first().pgh_context.metadata["user"] == (  # type: ignore[attr-defined]
         county_manager.pk

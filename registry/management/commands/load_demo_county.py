@@ -13,7 +13,7 @@ from registry.demo_assets import generate_register
 from registry.demo_network import NetworkSummary, fill_demo_network
 from registry.demo_projects import fill_demo_projects
 from registry.demo_sites import fill_demo_sites
-from registry.models import AdminArea
+from registry.models import AdminArea, Asset
 
 
 class Command(BaseCommand):
@@ -46,12 +46,16 @@ class Command(BaseCommand):
                 # A demo database from before villages had outlines gets them (once; cheap after).
                 if filled := fill_village_outlines():
                     self.stdout.write(f"Gave {filled} demo villages their synthetic outlines.")
-                # ... and its project libraries, consistent with its assets (once).
-                if projects := fill_demo_projects(seed=options["seed"]):
-                    self.stdout.write(f"Generated {projects} synthetic projects of the libraries.")
-                # ... and its relocation sites, after the projects they may link (once).
-                if sites := fill_demo_sites(seed=options["seed"]):
-                    self.stdout.write(f"Generated {sites} synthetic relocation sites.")
+                # ... and, when it holds the demo register (not only the areas and the network
+                # a test database is loaded with), its project libraries, consistent with its
+                # assets, and its relocation sites, after the projects they may link (once).
+                if Asset.objects.filter(synthetic=True, network__isnull=True).exists():
+                    if projects := fill_demo_projects(seed=options["seed"]):
+                        self.stdout.write(
+                            f"Generated {projects} synthetic projects of the libraries."
+                        )
+                    if sites := fill_demo_sites(seed=options["seed"]):
+                        self.stdout.write(f"Generated {sites} synthetic relocation sites.")
                 # ... and its village groups and road and water network (once).
                 self._network(fill_demo_network(county_code=COUNTY_CODE))
                 return

@@ -90,7 +90,10 @@
     });
     // Named: the areas around, and the area itself unless the areas below it are named. The
     // parent is not: its label point lies in one of the areas shown, which would read wrong.
-    var hasChildren = layers.child.getLayers().length > 0;
+    // (A village's groups are points: the village keeps its name among them.)
+    var hasChildren = surroundings.features.some(function (f) {
+      return f.properties.role === "child" && f.geometry && /Polygon/.test(f.geometry.type);
+    });
     ["focus", "child", "neighbour"].forEach(function (role) {
       if (role === "focus" && hasChildren) return;
       var features = surroundings.features.filter(function (f) { return f.properties.role === role; });
