@@ -252,6 +252,13 @@ def _asset_rows(
 
 
 @transaction.atomic
+def has_demo_register() -> bool:
+    """Whether the database holds the demo register (generate_register's assets). The demo
+    network's roads and pipes are synthetic assets too, and a test database loaded with the
+    areas and the network holds nothing else: they do not count."""
+    return Asset.objects.filter(synthetic=True, network__isnull=True).exists()
+
+
 def generate_register(
     *, assets: int = 3000, seed: int = 500101, batch: int = 5000, projects: int | None = None
 ) -> RegisterSummary:

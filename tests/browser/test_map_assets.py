@@ -5,7 +5,7 @@ import mapbox_vector_tile
 import pytest
 from playwright.sync_api import expect
 
-from registry.demo_assets import generate_register
+from registry.demo_assets import generate_register, has_demo_register
 from registry.models import Asset
 from tests.browser.conftest import screenshot
 
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 def register(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """A small committed register, so that the server process sees it."""
     with django_db_blocker.unblock():
-        if not Asset.objects.filter(synthetic=True).exists():
+        if not has_demo_register():
             generate_register(assets=600, seed=3)
 
 

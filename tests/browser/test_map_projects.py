@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from gis.tiles.projects import STAGE_GROUPS
 from registry.choices import NeedCategory, ProjectStatus
-from registry.demo_assets import generate_register
+from registry.demo_assets import generate_register, has_demo_register
 from registry.models import AdminArea, Asset, ConstructionNeed, Project, User
 from registry.services.assets import asset_register
 from tests.browser.conftest import screenshot
@@ -30,7 +30,7 @@ def library(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     stage (points and roads), and in 向东村 one project with an asset at its very place, and
     three needs. Returns the project and the asset of 向东村."""
     with django_db_blocker.unblock():
-        if not Asset.objects.filter(synthetic=True).exists():
+        if not has_demo_register():
             generate_register(assets=600, seed=3)
         target = Project.objects.filter(name=TARGET).first()
         if target is None:

@@ -5,7 +5,7 @@ that the asset or area is seen in context, not as a dot in an empty square."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from registry.demo_assets import generate_register
+from registry.demo_assets import generate_register, has_demo_register
 from registry.models import AdminArea, Asset
 from tests.browser.conftest import screenshot
 
@@ -19,7 +19,7 @@ FOCUS, PARENT, AROUND = "#b03a2e", "#8d6e63", "#a1887f"
 def register(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """A small committed register, so that the server process sees it."""
     with django_db_blocker.unblock():
-        if not Asset.objects.filter(synthetic=True).exists():
+        if not has_demo_register():
             generate_register(assets=600, seed=3)
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count
 from playwright.sync_api import Browser, Page, expect
 
 from registry.demo import DEMO_PASSWORD
-from registry.demo_assets import generate_register
+from registry.demo_assets import generate_register, has_demo_register
 from registry.models import AdminArea, Asset, Party
 from tests.browser.conftest import screenshot
 
@@ -23,7 +23,7 @@ PHONE = {"width": 390, "height": 844}
 def register(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """A small committed register (as the map's browser tests use), so the server sees it."""
     with django_db_blocker.unblock():
-        if not Asset.objects.filter(synthetic=True).exists():
+        if not has_demo_register():
             generate_register(assets=600, seed=3)
 
 

@@ -9,11 +9,11 @@ from registry.demo import (
     fill_village_outlines,
     load_demo_county,
 )
-from registry.demo_assets import generate_register
+from registry.demo_assets import generate_register, has_demo_register
 from registry.demo_network import NetworkSummary, fill_demo_network
 from registry.demo_projects import fill_demo_projects
 from registry.demo_sites import fill_demo_sites
-from registry.models import AdminArea, Asset
+from registry.models import AdminArea
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 # ... and, when it holds the demo register (not only the areas and the network
                 # a test database is loaded with), its project libraries, consistent with its
                 # assets, and its relocation sites, after the projects they may link (once).
-                if Asset.objects.filter(synthetic=True, network__isnull=True).exists():
+                if has_demo_register():
                     if projects := fill_demo_projects(seed=options["seed"]):
                         self.stdout.write(
                             f"Generated {projects} synthetic projects of the libraries."
