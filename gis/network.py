@@ -23,9 +23,9 @@ A township at a time, in the database, with pgRouting:
 
 Distances are measured in Web Mercator (the assets' indexed ``geom_3857``) and scaled by the
 cosine of the township's latitude, which is exact to 0.1 % across a township. The results go
-to ``NetworkPlace`` (one row per place) and ``NetworkRun`` (when, how long), replaced in the
-caller's transaction under a per-township advisory lock, so two edits in one township queue up
-and each result includes every committed link.
+to ``NetworkPlace`` (one row per place, kept under its id) and ``NetworkRun`` (when, how
+long), written in the caller's transaction under a per-township advisory lock, so two edits
+in one township queue up and each result includes every committed link.
 """
 
 import time
@@ -378,9 +378,10 @@ def refresh_township(township: AdminArea) -> RunResult:
             if cursor.fetchone()[0]:
                 cursor.execute(_ROAD_COST, graphs)
             cursor.execute(_SERVED, graphs)
-            cursor.execute(
-                "DELETE FROM atlas_gis_networkplace WHERE township_code = %s", [township.code]
-            )
+            now = timezone.now()
+            # Upserted in place (a place keeps its row and id, so a popup or link opened
+            # before keeps working); then the township's rows this run did not write (a group
+            # retired, a site moved away) go.
             cursor.execute(
                 _RESULTS,
                 {
@@ -388,10 +389,14 @@ def refresh_township(township: AdminArea) -> RunResult:
                     "township_code": township.code,
                     "county_code": township.county_code,
                     "zero": ZERO_M,
-                    "now": timezone.now(),
+                    "now": now,
                 },
             )
             places = cursor.rowcount
+            cursor.execute(
+                "DELETE FROM atlas_gis_networkplace WHERE township_code = %s AND computed_at <> %s",
+                [township.code, now],
+            )
         else:
             cursor.execute(
                 "DELETE FROM atlas_gis_networkplace WHERE township_code = %s", [township.code]

@@ -293,6 +293,9 @@ class GapsView(TemplateView):
         query = gaps.with_default_gap(self.request.GET)
         townships = gaps.gap_townships(user=user)
         chosen = query.get("township", "")
+        # A township outside the user's area: its table is empty (the scope filters it) and
+        # nothing of it shows, not even when it was computed.
+        foreign = bool(chosen) and chosen not in {t.code for t in townships}
         if not chosen and len(townships) == 1:
             # A township's or a village's user has one township: it is theirs.
             chosen = townships[0].code
@@ -330,7 +333,11 @@ class GapsView(TemplateView):
             if maintainer_prefix
             else None
         )
-        run = NetworkRun.objects.filter(township_code=chosen).first() if chosen else None
+        run = (
+            NetworkRun.objects.filter(township_code=chosen).first()
+            if chosen and not foreign
+            else None
+        )
         plain = query.copy()
         plain.pop("page", None)
         unordered = plain.copy()
@@ -340,6 +347,7 @@ class GapsView(TemplateView):
             filterset=filterset,
             townships=townships,
             chosen=chosen,
+            foreign=foreign,
             gap=gap,
             gap_choices=GAP_CHOICES,
             kind_choices=PlaceKind.choices,

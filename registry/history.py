@@ -9,6 +9,7 @@ from typing import Any
 
 import pghistory
 import pgtrigger
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext
 
 
@@ -129,3 +130,14 @@ def related_names(changes: list[tuple[Any, str, list[Any]]]) -> dict[Any, dict[A
             for o in objects
         }
     return names
+
+
+def field_label(model: Any, name: str) -> str:
+    """A field's name in words for a timeline (a generated column's, a removed field's)."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # a column the model no longer has keeps its name
+        return name
+    # A generated column's name is on what it holds (GeneratedField(output_field=...)).
+    output = getattr(field, "output_field", None) if getattr(field, "generated", False) else None
+    return str(getattr(output, "verbose_name", None) or field.verbose_name)

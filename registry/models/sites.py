@@ -169,6 +169,15 @@ class RelocationSite(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    # The generated columns' choices give the model no get_*_display.
+    @property
+    def mode_label(self) -> str:
+        return str(SiteMode(self.mode).label) if self.mode in SiteMode.values else ""
+
+    @property
+    def scale_label(self) -> str:
+        return str(SiteScale(self.scale).label) if self.scale in SiteScale.values else ""
+
 
 @history()
 class SiteFacility(models.Model):

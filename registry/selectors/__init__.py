@@ -14,7 +14,6 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -53,7 +52,13 @@ from registry.choices import (
     PlanStatus,
 )
 from registry.filtersets import AssetFilterSet
-from registry.history import change_label, command_label, field_value_label, related_names
+from registry.history import (
+    change_label,
+    command_label,
+    field_label,
+    field_value_label,
+    related_names,
+)
 from registry.models import (
     AdminArea,
     Asset,
@@ -320,16 +325,6 @@ def asset_ownership(*, asset: Asset) -> list[OwnershipRecord]:
     )
 
 
-def _field_label(model: Any, name: str) -> str:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:  # a column the model no longer has keeps its name
-        return name
-    # A generated column's name is on what it holds (GeneratedField(output_field=...)).
-    output = getattr(field, "output_field", None) if getattr(field, "generated", False) else None
-    return str(getattr(output, "verbose_name", None) or field.verbose_name)
-
-
 def duties_in_force(
     *, asset_ids: list[int], today: datetime.date | None = None
 ) -> QuerySet[MaintenanceDuty]:
@@ -430,7 +425,7 @@ def asset_timeline(
         event["what"] = str(model._meta.verbose_name)
         event["changes"] = [
             (
-                _field_label(model, name),
+                field_label(model, name),
                 field_value_label(model, name, change[0], related),
                 field_value_label(model, name, change[1], related),
             )

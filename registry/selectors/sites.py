@@ -16,7 +16,13 @@ from django.utils.translation import gettext
 from pghistory.models import Events
 
 from registry.choices import FacilityRole, ProblemStatus
-from registry.history import change_label, command_label, field_value_label, related_names
+from registry.history import (
+    change_label,
+    command_label,
+    field_label,
+    field_value_label,
+    related_names,
+)
 from registry.models import (
     AdminArea,
     Asset,
@@ -148,13 +154,6 @@ INSERT_FIELDS: dict[type, tuple[str, ...]] = {
 HIDDEN = {"updated_at", "version", "area_code", "county_code", "created_at"}
 
 
-def _label(model: Any, name: str) -> str:
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # a field since removed keeps its stored name
-        return name
-
-
 def site_timeline(
     *, site: RelocationSite, user: User | AnonymousUser, limit: int = 200
 ) -> list[dict[str, Any]]:
@@ -209,7 +208,7 @@ def site_timeline(
         event["what"] = str(model._meta.verbose_name)
         event["changes"] = [
             (
-                _label(model, name),
+                field_label(model, name),
                 field_value_label(model, name, change[0], related),
                 field_value_label(model, name, change[1], related),
             )
@@ -220,7 +219,7 @@ def site_timeline(
         event["facts"] = (
             [
                 (
-                    _label(model, name),
+                    field_label(model, name),
                     field_value_label(model, name, data.get(f"{name}_id", data.get(name)), related),
                 )
                 for name in INSERT_FIELDS.get(model, ())

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from registry import selectors
-from registry.choices import AreaLevel, SiteMode, SiteScale
+from registry.choices import AreaLevel
 from registry.errors import ConflictError, bilingual
 from registry.forms.sites import (
     FacilityLinkForm,
@@ -56,18 +56,6 @@ def site_or_404(request: HttpRequest, code: str) -> RelocationSite:
     return site
 
 
-def with_labels(site: RelocationSite) -> RelocationSite:
-    """The site's generated placement and scale band in words (a generated column's choices
-    give the model no get_*_display)."""
-    site.mode_label = _label(SiteMode, site.mode)  # type: ignore[attr-defined]
-    site.scale_label = _label(SiteScale, site.scale)  # type: ignore[attr-defined]
-    return site
-
-
-def _label(choices: Any, value: str) -> str:
-    return str(choices(value).label) if value in choices.values else value
-
-
 def _may_register(user: Any) -> bool:
     """Editors register sites in their own area (a village's clerk in their village)."""
     top = selectors.area_top(user=user)
@@ -97,7 +85,6 @@ class SiteListView(TemplateView):
             totals = selectors.site_totals(filterset.qs)
             paginator.count = totals["sites"]
         page = paginator.get_page(self.request.GET.get("page"))
-        page.object_list = [with_labels(site) for site in page.object_list]
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
@@ -135,7 +122,7 @@ class SiteDetailView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        site = with_labels(site_or_404(self.request, self.kwargs["code"]))
+        site = site_or_404(self.request, self.kwargs["code"])
         detail = selectors.site_detail(user=user, site=site)
         editable = can_edit(user, site.area_code)
         context.update(

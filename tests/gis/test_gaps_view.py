@@ -178,6 +178,20 @@ def test_the_demo_village_clerk_sees_only_xiangdong(client: Client, village_cler
     )
 
 
+def test_a_township_outside_the_area_is_not_answered_for(
+    client: Client, township_manager: User
+) -> None:
+    """Asked about another township, the township approver gets none of its rows, nor when it
+    was computed, and is told it lies outside their area."""
+    client.force_login(township_manager)
+    other = NetworkRun.objects.exclude(township_code="500101151000").first()
+    assert other is not None
+    response = client.get(URL, {"township": other.township_code, "gap": "all"})
+    assert response.status_code == 200
+    assert listed(response.content.decode()) == [] and response.context["run"] is None
+    assert "该乡镇不在您的辖区内" in response.content.decode()
+
+
 EXPORT_HEADERS = [
     "类型", "名称", "编码", "乡镇（街道）", "村（社区）", "户数", "人数", "道路通达情况",
     "需硬化里程（公里）", "距最近硬化路（米）", "通自来水", "距供水管网（米）", "计算时间",

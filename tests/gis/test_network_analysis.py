@@ -264,3 +264,19 @@ def test_a_main_from_a_source_in_a_far_township_feeds_it_and_a_change_downstream
     # although the change lies mostly outside its reach, and is no longer fed.
     network_link_set(actor=user, asset=far_main, network_type="power_line")
     assert place(g).water is False
+
+
+def test_a_place_keeps_its_row_when_its_township_is_recomputed(
+    township: AdminArea, user: User
+) -> None:
+    """A popup or link opened before a recompute (it names the row) still answers after it."""
+    g = group(1, 1000, 0)
+    gravel = link(user, [(0, 0), (1000, 0)], "group_road", "gravel")
+    before = place(g)
+    network_link_set(actor=user, asset=gravel, network_type="group_road", surface="concrete")
+    after = place(g)
+    assert after.pk == before.pk and (before.road, after.road) == ("unhardened", "hardened")
+    g.retired_on = before.computed_at.date()
+    g.save()
+    network.refresh_township(township)
+    assert not NetworkPlace.objects.filter(kind="group", place_id=g.pk).exists()

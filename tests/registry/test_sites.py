@@ -394,3 +394,24 @@ def test_a_site_cannot_name_a_community_outside_the_editors_area(village_clerk):
     with pytest.raises(ValidationError) as raised:
         create(village_clerk, community=village(YUHE))
     assert "community" in raised.value.message_dict
+
+
+def test_the_timeline_names_every_changed_field_in_words_also_the_generated_totals(
+    county_manager,
+):
+    """A change of persons moved also changes the generated total and scale band: the site's
+    timeline names them (搬迁人数, 安置规模), never the column names."""
+    from django.utils import translation
+
+    from registry.selectors import site_timeline
+
+    site = create(county_manager)
+    S.site_update(
+        actor=county_manager, site=site, expected_version=site.version,
+        values={"registered_persons": 900},
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        labels = {name for e in site_timeline(site=site, user=county_manager)
+                  for name, *_ in e["changes"]}  # fmt: skip
+    assert {"搬迁人数", "安置规模"} <= labels
+    assert not labels & {"persons", "scale", "households", "mode"}

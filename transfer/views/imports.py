@@ -99,9 +99,10 @@ def import_list(request: HttpRequest) -> HttpResponse:
     return render(request, "transfer/import_list.html", {"form": form, "imports": recent})
 
 
-def _status(item: AssetImport) -> dict[str, Any]:
-    done = jobs.rows_done(item)
-    finished = item.state in {AssetImport.State.CHECKED, AssetImport.State.COMMITTED}
+def progress(item: Any, done: int) -> dict[str, Any]:
+    """The progress an import's page polls, for any import (assets, project library, sites):
+    ``done`` rows of ``item.rows_total`` checked; 100 % only once it is checked or imported."""
+    finished = item.state in {item.State.CHECKED, item.State.COMMITTED}
     percent = 100 if finished else min(99, done * 100 // item.rows_total) if item.rows_total else 0
     return {
         "state": item.state,
@@ -111,6 +112,10 @@ def _status(item: AssetImport) -> dict[str, Any]:
         "rows_total": item.rows_total,
         "percent": percent,
     }
+
+
+def _status(item: AssetImport) -> dict[str, Any]:
+    return progress(item, jobs.rows_done(item))
 
 
 def _detail_context(item: AssetImport) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from registry.models import User
 from registry.scoping import EDITOR_ROLES, scope_level
 from transfer import jobs, services
 from transfer.models import ProjectImport
-from transfer.views.imports import UploadForm, problems_response
+from transfer.views.imports import UploadForm, problems_response, progress
 
 
 class ProjectUploadForm(UploadForm):
@@ -83,17 +83,7 @@ def project_import_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status(item: ProjectImport) -> dict[str, Any]:
-    done = jobs.project_rows_done(item)
-    finished = item.state in {ProjectImport.State.CHECKED, ProjectImport.State.COMMITTED}
-    percent = 100 if finished else min(99, done * 100 // item.rows_total) if item.rows_total else 0
-    return {
-        "state": item.state,
-        "state_label": item.get_state_display(),
-        "busy": item.busy,
-        "rows_done": done,
-        "rows_total": item.rows_total,
-        "percent": percent,
-    }
+    return progress(item, jobs.project_rows_done(item))
 
 
 def _context(item: ProjectImport) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from registry.views.base import acting_user
 from transfer import exporters, services, site_jobs
 from transfer.exporters.vectors import write_ledger_vector
 from transfer.models import SiteImport
-from transfer.views.imports import UploadForm, problems_response
+from transfer.views.imports import UploadForm, problems_response, progress
 
 SITE_FORMATS = {"xlsx", "csv", "gpkg"}
 SITE_LAYER = "安置点"  # the GeoPackage layer's name, whatever the page's language
@@ -138,17 +138,7 @@ def site_import_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status(item: SiteImport) -> dict[str, Any]:
-    done = site_jobs.rows_done(item)
-    finished = item.state in {SiteImport.State.CHECKED, SiteImport.State.COMMITTED}
-    percent = 100 if finished else min(99, done * 100 // item.rows_total) if item.rows_total else 0
-    return {
-        "state": item.state,
-        "state_label": item.get_state_display(),
-        "busy": item.busy,
-        "rows_done": done,
-        "rows_total": item.rows_total,
-        "percent": percent,
-    }
+    return progress(item, site_jobs.rows_done(item))
 
 
 def _context(item: SiteImport) -> dict[str, Any]:
