@@ -138,6 +138,12 @@ def _site_values(values: dict[str, Any]) -> dict[str, Any]:
     if moved_in is not None:
         require_past("moved_in_on", moved_in)
         _year("moved_in_on", moved_in.year)
+        if first and moved_in.year < first:
+            raise field_error(
+                "moved_in_on",
+                gettext_noop("People cannot move in before the site was built (from %(year)s)."),
+                year=first,
+            )
     return stated
 
 
@@ -180,6 +186,16 @@ def _place(
     if not isinstance(point, Point):
         raise field_error("point", gettext_noop("The position is one point."))
     _checked("point", point, area)
+    # In its own village where the village's outline is known (the township's is checked
+    # above): a site listed under 向东村 must not stand in 玉合村.
+    if area.boundary is not None and area.boundary.distance(point) > POINT_TOLERANCE:
+        raise field_error(
+            "point",
+            gettext_noop("The position %(lon).6f, %(lat).6f lies outside %(area)s."),
+            lon=point.x,
+            lat=point.y,
+            area=area.short_name,
+        )
     # A distance, not a buffer: buffering an outline of thousands of parts took minutes of
     # GEOS time that no time limit can interrupt.
     if polygons is not None and polygons.distance(point) > POINT_TOLERANCE:
@@ -415,6 +431,12 @@ def support_set(
     if row.employed > row.labour_force:
         raise field_error(
             "employed", gettext_noop("More persons employed than able to work: check the counts.")
+        )
+    if row.labour_force > current.persons:
+        raise field_error(
+            "labour_force",
+            gettext_noop("Cannot exceed the %(n)s persons the site moved."),
+            n=current.persons,
         )
     if row.monitored_households > current.households:
         raise field_error(

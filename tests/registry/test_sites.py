@@ -415,3 +415,22 @@ def test_the_timeline_names_every_changed_field_in_words_also_the_generated_tota
                   for name, *_ in e["changes"]}  # fmt: skip
     assert {"搬迁人数", "安置规模"} <= labels
     assert not labels & {"persons", "scale", "households", "mode"}
+
+
+def test_a_site_stands_in_its_own_village_and_its_figures_agree(county_manager):
+    """Placed in 玉合村 but listed under 向东村, moved in before it was built, more people able
+    to work than were moved: each refused on its field."""
+    with pytest.raises(ValidationError) as raised:
+        create(county_manager, point=spot(YUHE, dx=0, dy=0))
+    assert "向东村" in messages(raised.value, "point")
+    with pytest.raises(ValidationError) as raised:
+        create(county_manager, built_from=2018, built_to=2019,
+               moved_in_on=datetime.date(2010, 5, 1))  # fmt: skip
+    assert "2018" in messages(raised.value, "moved_in_on")
+    site = create(county_manager)
+    with pytest.raises(ValidationError) as raised:
+        S.support_set(
+            actor=county_manager, site=site, year=2024,
+            values={"labour_force": site.persons + 1, "employed": 1},
+        )  # fmt: skip
+    assert str(site.persons) in messages(raised.value, "labour_force")
