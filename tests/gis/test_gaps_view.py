@@ -228,6 +228,7 @@ def test_exports_hold_the_listed_rows_with_chinese_headers(
     assert gravel[12].startswith(str(timezone.localdate().year))
     statement = dict(r[:2] for r in book.worksheets[1].iter_rows(values_only=True))
     assert statement["记录数（行）"] == str(len(shown)) and town in statement["筛选条件"]
+    assert "试验镇" in statement["筛选条件"]  # the township by its name, not only its code
 
     text = export(client, "csv", township=town, gap="water").decode("utf-8")
     assert text.startswith("\ufeff")

@@ -63,6 +63,8 @@ def describe_filters(user: Any, query: Any, filterset: Any) -> str:
         label: Any = flt.label or name
         if getattr(flt, "method", None) == "filter_area":
             label, text = gettext("Area"), _area_words(user, str(raw).strip())
+        elif getattr(flt, "method", None) == "filter_township":  # the gap table's township
+            text = _area_words(user, str(raw).strip())
         elif isinstance(flt, django_filters.ChoiceFilter):
             text = str(dict(flt.extra.get("choices", ())).get(value, value))
         elif isinstance(flt, django_filters.MultipleChoiceFilter):
