@@ -24,10 +24,10 @@ from django.db import connection
 from django.db.models import (
     CharField,
     Count,
+    DateTimeField,
     DecimalField,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -373,21 +373,17 @@ def township_gap_counts(*, user: User | AnonymousUser) -> dict[str, dict[str, in
 # --- the gap table's ledger ---------------------------------------------------------------------
 
 
-def _metres(field: str) -> Any:
-    """A distance in whole metres (an integer column: its sum means nothing). PostgreSQL
-    rounds a float cast to an integer."""
-    return Cast(F(field), IntegerField())
-
-
 def _km(field: str) -> Any:
-    """Metres as kilometres to the metre (numeric: PostgreSQL rounds only numerics)."""
+    """Metres as kilometres to the metre (numeric: PostgreSQL rounds only numerics), as the
+    page shows them."""
     return Cast(F(field) / Value(1000.0), DecimalField(max_digits=12, decimal_places=3))
 
 
 def _local_time(field: str) -> Any:
-    """A timestamp as the county's clock shows it, to the minute."""
+    """A timestamp as the county's clock shows it, to the minute (a timestamp without zone:
+    Excel and GeoPackage store it as the wall-clock time it reads)."""
     local = Func(Value(settings.TIME_ZONE), F(field), function="timezone")
-    return Func(local, Value("YYYY-MM-DD HH24:MI"), function="to_char", output_field=CharField())
+    return Func(Value("minute"), local, function="date_trunc", output_field=DateTimeField())
 
 
 GAPS = Ledger(
@@ -403,20 +399,21 @@ GAPS = Ledger(
         LedgerColumn("code", "编码"),
         LedgerColumn("township", "乡镇（街道）", _area_name(9)),
         LedgerColumn("village", "村（社区）", _area_name(12)),
-        LedgerColumn("households", "户数", kind="int"),
-        LedgerColumn("persons", "人数", kind="int"),
+        LedgerColumn("households", "户数", kind="int", total=True),
+        LedgerColumn("persons", "人数", kind="int", total=True),
         LedgerColumn("road", "道路通达情况", kind="choice", choices=RoadReach.choices),
         LedgerColumn(
             "harden_km", "需硬化里程（公里）",
             _km("harden_m"), kind="number",
             shp="harden_km",
         ),
-        LedgerColumn("hardened_gap_m", "距最近硬化路（米）", _metres("hardened_gap_m"),
-                     kind="int", shp="road_gap_m"),
+        LedgerColumn("road_gap_km", "距最近硬化路（公里）", _km("hardened_gap_m"),
+                     kind="number", total=False, shp="road_gap"),
         LedgerColumn("water", "通自来水", kind="bool"),
-        LedgerColumn("water_gap_m", "距供水管网（米）", _metres("water_gap_m"), kind="int",
-                     shp="water_gap"),
-        LedgerColumn("computed_at", "计算时间", _local_time("computed_at"), shp="computed"),
+        LedgerColumn("water_gap_km", "距供水管网（公里）", _km("water_gap_m"), kind="number",
+                     total=False, shp="water_gap"),
+        LedgerColumn("computed_at", "计算时间", _local_time("computed_at"), kind="datetime",
+                     shp="computed"),
     ],
 )  # fmt: skip
 

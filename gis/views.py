@@ -41,6 +41,7 @@ from registry.choices import (
 from registry.filtersets import AdminAreaFilterSet
 from registry.models import AdminArea, ConstructionNeed
 from registry.scoping import scope_prefix
+from registry.views.base import bad_filters
 
 INDICATORS = {
     "value": gettext_lazy("Asset value (10,000 yuan)"),
@@ -184,7 +185,7 @@ def area_features(request: HttpRequest) -> HttpResponseBase:
     ``shape=outline`` asks for their outlines."""
     filterset = AdminAreaFilterSet(request.GET, queryset=selectors.area_list(user=request.user))
     if not filterset.is_valid():
-        return HttpResponse(filterset.errors.as_json(), status=400, content_type="application/json")
+        return bad_filters(filterset)
     geometry: GeometryField[Any, Any] = GeometryField(srid=4490)
     shape: Any = Coalesce("boundary", "point", output_field=geometry)
     if request.GET.get("shape") != "outline":
@@ -240,7 +241,7 @@ def tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpRespon
     ):
         filterset = spec.filterset(request.GET, queryset=spec.queryset(request.user, {}).none())
         if not filterset.is_valid():
-            return JsonResponse({"errors": filterset.errors}, status=400)
+            return bad_filters(filterset)
         params = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
 
     def render() -> bytes:
@@ -421,7 +422,7 @@ def need_features(request: HttpRequest) -> HttpResponseBase:
     each: hundreds in a county), filtered like the need list."""
     filterset = selectors.need_filterset(user=request.user, filters=request.GET)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     qs = with_geojson(filterset.qs.filter(geom__isnull=False).order_by("id"), "geom")
 
     def properties(need: ConstructionNeed) -> dict[str, Any]:

@@ -10,14 +10,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models
 from django.db.models import Model
+from django.forms.utils import ErrorList
 from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_noop
 
 __all__ = [
+    "BilingualErrors",
     "ConflictError",
     "PermissionDenied",
     "ValidationError",
@@ -25,6 +32,7 @@ __all__ = [
     "clean_bilingual",
     "clean_stated",
     "field_error",
+    "form_errors",
 ]
 
 
@@ -74,6 +82,14 @@ def _both_languages(error: ValidationError) -> str:
 
     zh, en = render("zh-hans"), render("en")
     return zh if zh == en else f"{zh} / {en}"
+
+
+def form_errors(form: Any) -> dict[str, list[str]]:
+    """A bound form's errors by field, each message in Chinese and English (for JSON answers:
+    a FilterSet given a junk filter in an export or layer URL)."""
+    return {
+        name: [_both_languages(e) for e in errs.as_data()] for name, errs in form.errors.items()
+    }
 
 
 def clean_bilingual(obj: Any, **kwargs: Any) -> None:
@@ -170,3 +186,18 @@ def visible(text: str) -> bool:
     """Does ``text`` hold something a reader can see? Not only spaces, nor only invisible
     format characters (zero-width spaces and joiners, BOM: Unicode category Cf)."""
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
+class BilingualErrors:
+    """Every error a field shows in Chinese and English at once, as the services word theirs
+    (a form's own "required" or "enter a number" would otherwise speak only the page's
+    language)."""
+
+    _errors: Any
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        for name, errors in list((self._errors or {}).items()):
+            worded = [_both_languages(e) for e in errors.as_data()]
+            nonfield = name == NON_FIELD_ERRORS
+            self._errors[name] = ErrorList(worded, error_class="nonfield" if nonfield else None)

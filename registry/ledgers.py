@@ -85,7 +85,7 @@ from registry.models import (
 )
 from registry.scoping import scope_prefix, visible_to
 
-KINDS = ("text", "number", "int", "date", "bool", "choice")
+KINDS = ("text", "number", "int", "date", "datetime", "bool", "choice")
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,11 @@ class LedgerColumn:
     """One column of a ledger.
 
     ``value`` is a field path or an ORM expression (default: the field named ``key``); ``kind``
-    is text, number (money, quantities), int, date, bool or choice (shown by the label of
-    ``choices``). ``shp`` is its field name in a Shapefile (10 characters at most). An import
+    is text, number (money, quantities), int, date, datetime (the county's wall-clock time, to
+    the minute), bool or choice (shown by the label of ``choices``). ``total``: whether an Excel
+    export sums it under the rows (by default the numbers do, whole numbers not: a sum of years
+    or distances means nothing, a sum of households does). ``shp`` is its field name in a
+    Shapefile (10 characters at most). An import
     reads it when ``imported`` (under its header, its key, its Shapefile name or one of
     ``aliases``); ``required`` columns must be filled for a new record; ``hint`` is the note
     the import template shows on it. A column that is not
@@ -111,6 +114,7 @@ class LedgerColumn:
     required: bool = False
     exported: bool = True
     hint: Any = ""  # the note on the column in the import template
+    total: bool | None = None
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
@@ -120,6 +124,10 @@ class LedgerColumn:
     @property
     def expression(self) -> Any:
         return _expression(self.key if self.value is None else self.value)
+
+    @property
+    def summed(self) -> bool:
+        return self.kind == "number" if self.total is None else self.total
 
 
 @dataclass(frozen=True)
@@ -776,18 +784,18 @@ def _sites_ledger() -> Ledger:
                          aliases=("社区代码", "安置社区区划代码"), imported=True,
                          hint=_("Optional: the 12-digit code of the community the site became.")),
             LedgerColumn("registered_households", "建档立卡搬迁户数", kind="int", shp="reg_hh",
-                         aliases=("建档立卡户数", "建档立卡贫困户数"), imported=True),
+                         total=True, aliases=("建档立卡户数", "建档立卡贫困户数"), imported=True),
             LedgerColumn("registered_persons", "建档立卡搬迁人数", kind="int", shp="reg_pers",
-                         aliases=("建档立卡人数", "建档立卡贫困人口"), imported=True),
+                         total=True, aliases=("建档立卡人数", "建档立卡贫困人口"), imported=True),
             LedgerColumn("alongside_households", "同步搬迁户数", kind="int", shp="along_hh",
-                         imported=True),
+                         total=True, imported=True),
             LedgerColumn("alongside_persons", "同步搬迁人数", kind="int", shp="along_pers",
-                         imported=True),
-            LedgerColumn("households", "搬迁总户数", kind="int", shp="households"),
-            LedgerColumn("persons", "搬迁总人数", kind="int", shp="persons"),
+                         total=True, imported=True),
+            LedgerColumn("households", "搬迁总户数", kind="int", shp="households", total=True),
+            LedgerColumn("persons", "搬迁总人数", kind="int", shp="persons", total=True),
             LedgerColumn("scale", "安置规模", kind="choice", choices=SiteScale.choices),
             LedgerColumn("housing_units", "安置住房套数", kind="int", shp="housing",
-                         aliases=("住房套数", "安置房套数"), imported=True),
+                         total=True, aliases=("住房套数", "安置房套数"), imported=True),
             LedgerColumn("floor_area_m2", "住房建筑面积（平方米）", kind="number", shp="floor_m2",
                          aliases=("建筑面积", "住房面积", "建筑面积（平方米）"), imported=True),
             LedgerColumn("built_from", "建设起始年份", kind="int", shp="built_from",
@@ -801,7 +809,7 @@ def _sites_ledger() -> Ledger:
                          aliases=("拆旧复垦情况", "拆旧复垦状态"), imported=True,
                          hint=_("未开始 when empty.")),
             LedgerColumn("open_problems", "未解决问题数", _site_open_problems(), kind="int",
-                         shp="open_probs"),
+                         total=True, shp="open_probs"),
             LedgerColumn("lon", "经度", _coordinate("ST_X"), aliases=("longitude", "lng"),
                          imported=True,
                          hint=_("Longitude (CGCS2000) of the site; a GeoPackage's outline "

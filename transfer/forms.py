@@ -19,7 +19,7 @@ from registry.choices import (
     NetworkType,
     Surface,
 )
-from registry.errors import bilingual
+from registry.errors import BilingualErrors, bilingual
 from registry.forms import FastSelect
 from registry.models import User
 from transfer.importers.mapping import FIXABLE, MAPPABLE, Layout, field_label
@@ -28,7 +28,7 @@ from transfer.importers.options import WAN, YUAN
 NOT_IMPORTED = ""
 
 
-class MappingForm(forms.Form):
+class MappingForm(BilingualErrors, forms.Form):
     """Which register particular each column of the file holds ("" for none), values for the
     whole file of particulars no column holds, and the unit of the money column."""
 

@@ -264,8 +264,38 @@ def check_geopackage(path: Path) -> None:
                         column=column[1],
                         name=name,
                     )
+        _check_geometry_blobs(connection)
     except sqlite3.Error as exc:
         raise Unsafe(gettext_noop("The GeoPackage cannot be read: %(reason)s"),
                      reason=exc) from exc  # fmt: skip
     finally:
         connection.close()
+
+
+def _check_geometry_blobs(connection: sqlite3.Connection) -> None:
+    """Every stored geometry starts with the GeoPackage header ("GP"): GDAL reads any other
+    blob as no geometry at all, so a damaged feature would pass for one without a position.
+    The features at fault are named by their ids (QGIS shows them as fid)."""
+    layers = connection.execute(
+        "SELECT table_name, column_name FROM gpkg_geometry_columns"
+    ).fetchall()
+    for table, column in layers:
+        quoted_table = '"' + str(table).replace('"', '""') + '"'
+        quoted_column = '"' + str(column).replace('"', '""') + '"'
+        damaged = connection.execute(
+            f"SELECT rowid FROM {quoted_table} WHERE {quoted_column} IS NOT NULL"
+            f" AND (typeof({quoted_column}) != 'blob' OR substr({quoted_column}, 1, 2) != X'4750')"
+            " ORDER BY rowid LIMIT 11"
+        ).fetchall()
+        if damaged:
+            ids = "、".join(str(row[0]) for row in damaged[:10])
+            ids += "…" if len(damaged) > 10 else ""
+            raise Unsafe(
+                gettext_noop(
+                    "The geometry of feature %(ids)s of layer %(name)s cannot be read: the file"
+                    " is damaged there. Repair the layer (QGIS: Fix geometries) or draw those"
+                    " features again."
+                ),
+                ids=ids,
+                name=table,
+            )

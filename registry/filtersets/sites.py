@@ -45,7 +45,9 @@ class SiteFilterSet(ScopedFilterSet):
         if not value:
             return queryset
         if value.isascii() and value.replace("AZ", "").replace("az", "").isdigit():
-            return queryset.filter(code__istartswith=value)
+            # A whole code, its start, or its serial without the county ("AZ0001"): a county
+            # has hundreds of sites, so a scan of their codes costs nothing.
+            return queryset.filter(code__icontains=value)
         return queryset.filter(Q(name__icontains=value) | Q(note__icontains=value))
 
     def filter_open_problems(

@@ -18,7 +18,7 @@ from registry.choices import (
     InspectionResult,
     MaintenanceKind,
 )
-from registry.errors import bilingual
+from registry.errors import BilingualErrors, bilingual
 from registry.models import (
     Asset,
     DisposalRequest,
@@ -55,7 +55,7 @@ def money(label: Any, *, required: bool = True, initial: Any = None) -> forms.De
     )
 
 
-class UserBoundForm(forms.Form):
+class UserBoundForm(BilingualErrors, forms.Form):
     """A form that needs to know who fills it in (to offer only what they may choose)."""
 
     def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
@@ -120,7 +120,7 @@ class GeometryInput(forms.Field):
             raise forms.ValidationError(bilingual(exc.message, **exc.params)) from exc
 
 
-class AssetForm(forms.ModelForm):
+class AssetForm(BilingualErrors, forms.ModelForm):
     """Register or edit an asset, drawing its geometry on the map."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -212,7 +212,7 @@ class AssetForm(forms.ModelForm):
         return [self[f"funding_{s.code}"] for s in self.sources]
 
 
-class AssetStatusForm(forms.Form):
+class AssetStatusForm(BilingualErrors, forms.Form):
     status = forms.ChoiceField(
         label=_("status"),
         choices=[
@@ -275,7 +275,7 @@ class HandoverForm(UserBoundForm):
         self.order_fields(["from_party", "to_party", "supervisor", "handed_on", "items"])
 
 
-class OperationContractForm(forms.ModelForm):
+class OperationContractForm(BilingualErrors, forms.ModelForm):
     class Meta:
         model = OperationContract
         fields = ["operator", "mode", "starts_on", "ends_on", "guaranteed_income"]
@@ -290,7 +290,7 @@ class OperationContractForm(forms.ModelForm):
         share_choices(self, ["operator"])
 
 
-class MaintenanceDutyForm(forms.ModelForm):
+class MaintenanceDutyForm(BilingualErrors, forms.ModelForm):
     class Meta:
         model = MaintenanceDuty
         fields = [
@@ -332,7 +332,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class MaintenanceLogForm(forms.Form):
+class MaintenanceLogForm(BilingualErrors, forms.Form):
     """The field form: what was done, found, and where the phone was."""
 
     kind = forms.ChoiceField(label=_("kind"), choices=MaintenanceKind.choices)
@@ -362,7 +362,7 @@ class MaintenanceLogForm(forms.Form):
         return data
 
 
-class IncomeRecordForm(forms.Form):
+class IncomeRecordForm(BilingualErrors, forms.Form):
     period_start = forms.DateField(label=_("period start"), widget=DATE)
     period_end = forms.DateField(label=_("period end"), widget=DATE)
     gross = money(_("gross income (yuan)"))
@@ -370,7 +370,7 @@ class IncomeRecordForm(forms.Form):
     account = forms.CharField(label=_("paid into account"), max_length=100, required=False)
 
 
-class DistributionPlanForm(forms.Form):
+class DistributionPlanForm(BilingualErrors, forms.Form):
     """A year's distribution plan: its total and one amount per use. Revising a plan keeps its
     year (``revising``) and carries the version the page was read at."""
 
@@ -397,12 +397,12 @@ class DistributionPlanForm(forms.Form):
         return [self[f"line_{use.value}"] for use in AllocationUse]
 
 
-class PlanAdvanceForm(forms.Form):
+class PlanAdvanceForm(BilingualErrors, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     resolution = forms.CharField(label=_("village resolution"), max_length=200, required=False)
 
 
-class ReviewReturnForm(forms.Form):
+class ReviewReturnForm(BilingualErrors, forms.Form):
     """Sending a registration or a plan back: the reason (required: the service says so in
     both languages) and, for a plan, the version the page showed."""
 
@@ -412,14 +412,14 @@ class ReviewReturnForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class DisposalRequestForm(forms.ModelForm):
+class DisposalRequestForm(BilingualErrors, forms.ModelForm):
     class Meta:
         model = DisposalRequest
         fields = ["reason", "method", "book_value", "explanation"]
         widgets = {"explanation": forms.Textarea(attrs={"rows": 3})}
 
 
-class DisposalDecisionForm(forms.Form):
+class DisposalDecisionForm(BilingualErrors, forms.Form):
     approved = forms.TypedChoiceField(
         label=_("decision"),
         choices=[("1", _("Approve")), ("0", _("Reject"))],
@@ -431,13 +431,13 @@ class DisposalDecisionForm(forms.Form):
     )
 
 
-class DisposalCompleteForm(forms.Form):
+class DisposalCompleteForm(BilingualErrors, forms.Form):
     completed_on = forms.DateField(label=_("completed on"), widget=DATE)
     proceeds = money(_("proceeds (yuan)"), initial=0)
     proceeds_use = forms.CharField(label=_("use of proceeds"), max_length=200, required=False)
 
 
-class PublicNoticeForm(forms.ModelForm):
+class PublicNoticeForm(BilingualErrors, forms.ModelForm):
     class Meta:
         model = PublicNotice
         fields = ["subject", "channel", "starts_on", "ends_on", "content"]

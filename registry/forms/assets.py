@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from registry.choices import HARDENED_SURFACES, NetworkType, RoadGrade, Surface
-from registry.errors import bilingual_lazy
+from registry.errors import BilingualErrors, bilingual_lazy
 from registry.models import NetworkLink
 
 # Sub-types whose assets usually carry network attributes: the form opens its network section
@@ -26,7 +26,7 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
-class AssetNetworkForm(forms.Form):
+class AssetNetworkForm(BilingualErrors, forms.Form):
     """Network type, road grade, surface, width and year built of the asset being registered
     or edited. Left empty, the asset carries no network attributes; once it carries them they
     can be changed but not removed (a link is retired with its asset)."""
@@ -96,7 +96,7 @@ class AssetNetworkForm(forms.Form):
         }
 
 
-class RoadHardenForm(forms.Form):
+class RoadHardenForm(BilingualErrors, forms.Form):
     """Mark a road hardened (标记为已硬化) from its page: the hardened surface it now has (its
     year built stays: hardening is not building); the asset's version guards against a page
     opened before a change."""

@@ -7,8 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.forms.utils import ErrorList
 from django.utils.translation import gettext_lazy as _
 
 from registry import selectors
@@ -22,7 +20,7 @@ from registry.choices import (
     FundUseKind,
     TargetKind,
 )
-from registry.errors import _both_languages
+from registry.errors import BilingualErrors
 from registry.forms import DATE, GeometryInput, money, party_field, share_choices
 from registry.models import (
     AdminArea,
@@ -36,21 +34,6 @@ from registry.models import (
 from registry.widgets import AreaPicker, FastSelect, area_choices
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
-
-
-class BilingualErrors:
-    """Every error a field shows in Chinese and English at once, as the services word theirs
-    (a form's own "required" or "enter a number" would otherwise speak only the page's
-    language)."""
-
-    _errors: Any
-
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name, errors in list((self._errors or {}).items()):
-            worded = [_both_languages(e) for e in errors.as_data()]
-            nonfield = name == NON_FIELD_ERRORS
-            self._errors[name] = ErrorList(worded, error_class="nonfield" if nonfield else None)
 
 
 def _areas(user: User | AnonymousUser, levels: list[AreaLevel]) -> Any:

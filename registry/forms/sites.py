@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.choices import AreaLevel, FacilityRole
+from registry.errors import BilingualErrors
 from registry.forms import DATE, GeometryInput, GeometryWidget
-from registry.forms.projects import TEXTAREA, BilingualErrors, _area_picker, _areas
+from registry.forms.projects import TEXTAREA, _area_picker, _areas
 from registry.models import RelocationSite, SiteProblem, SiteSupport, User
 
 

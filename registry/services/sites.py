@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from registry import geometry
-from registry.choices import AreaLevel, AssetStatus, FacilityRole, ProblemStatus
+from registry.choices import AreaLevel, AssetClass, AssetStatus, FacilityRole, ProblemStatus
 from registry.errors import (
     ValidationError,
     bilingual,
@@ -333,6 +333,27 @@ def _site_for_edit(actor: User, site: RelocationSite) -> RelocationSite:
     return current
 
 
+# The class an asset must have to serve a site in a role (DOMAIN.md 2 and 5.3): relocation
+# housing is a household asset (易地搬迁安置住房, 到户类), the site's facilities are public-welfare
+# assets (安置点附属设施, 公益性) and its workshops and industry operating assets (经营性).
+ROLE_CLASS = {
+    FacilityRole.HOUSING: AssetClass.HOUSEHOLD,
+    FacilityRole.FACILITY: AssetClass.PUBLIC,
+    FacilityRole.INDUSTRY: AssetClass.OPERATING,
+}
+ROLE_CLASS_MESSAGES = {
+    FacilityRole.HOUSING: gettext_noop(
+        "Resettlement housing is a household asset (到户类): this asset is of another class."
+    ),
+    FacilityRole.FACILITY: gettext_noop(
+        "A supporting facility is a public-welfare asset (公益性): this asset is of another class."
+    ),
+    FacilityRole.INDUSTRY: gettext_noop(
+        "Industry and employment are operating assets (经营性): this asset is of another class."
+    ),
+}
+
+
 @service
 def facility_link(*, actor: User, site: RelocationSite, asset: Asset, role: str) -> SiteFacility:
     """Link an asset the actor may see to the site with its role: resettlement housing
@@ -343,11 +364,13 @@ def facility_link(*, actor: User, site: RelocationSite, asset: Asset, role: str)
     pk: int = getattr(asset, "pk", None) or 0  # not an asset: found nowhere
     found = (
         visible_to(actor, Asset.objects.filter(pk=pk), code_field="area_code")
-        .only("pk", "status")
+        .only("pk", "status", "asset_class")
         .first()
     )
     if found is None:
         raise field_error("asset", gettext_noop("Choose an asset inside your area."))
+    if found.asset_class != ROLE_CLASS[FacilityRole(role)]:
+        raise field_error("role", ROLE_CLASS_MESSAGES[FacilityRole(role)])
     if found.status == AssetStatus.DISPOSED:
         raise field_error("asset", gettext_noop("A disposed asset cannot serve a site."))
     if SiteFacility.objects.filter(site=current, asset=found, active=True).exists():

@@ -433,8 +433,8 @@ def asset_set_status(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def asset_harden(request: HttpRequest, code: str) -> HttpResponse:
-    """标记为已硬化: a road's surface becomes concrete, asphalt or stone (and its year built,
-    if given), through network_link_set; the gaps near it are recomputed in the same
+    """标记为已硬化: a road's surface becomes concrete, asphalt or stone (its year built
+    stays), through network_link_set; the gaps near it are recomputed in the same
     transaction. The page's version of the asset guards against a change made since."""
     asset = _asset_or_404(request, code)
     if not can_edit(request.user, asset.area_code):

@@ -11,13 +11,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 
 from registry import selectors
-from registry.errors import ConflictError, bilingual
+from registry.errors import ConflictError, bilingual, form_errors
 from registry.models import Asset, User
 from registry.scoping import can_edit
 from registry.services._common import submission_claim
@@ -49,6 +49,13 @@ def geojson(geom: Any) -> dict[str, Any] | None:
         return None
     result: dict[str, Any] = json.loads(geom.json)
     return result
+
+
+def bad_filters(filterset: Any) -> JsonResponse:
+    """400 for a list, layer or export URL whose filters do not parse, naming each one in
+    Chinese and English (the pages' own forms only offer valid values: this is a typed or
+    stale URL)."""
+    return JsonResponse({"errors": form_errors(filterset.form)}, status=400)
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -194,7 +194,7 @@ def test_a_township_outside_the_area_is_not_answered_for(
 
 EXPORT_HEADERS = [
     "类型", "名称", "编码", "乡镇（街道）", "村（社区）", "户数", "人数", "道路通达情况",
-    "需硬化里程（公里）", "距最近硬化路（米）", "通自来水", "距供水管网（米）", "计算时间",
+    "需硬化里程（公里）", "距最近硬化路（公里）", "通自来水", "距供水管网（公里）", "计算时间",
 ]  # fmt: skip
 
 
@@ -212,20 +212,25 @@ def test_exports_hold_the_listed_rows_with_chinese_headers(
     shown = listed(page(client, township=town, order="households"))
 
     book = openpyxl.load_workbook(
-        io.BytesIO(export(client, "xlsx", township=town, order="households"))
+        io.BytesIO(export(client, "xlsx", township=town, order="households")), data_only=True
     )
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == EXPORT_HEADERS
     body = [r for r in rows[1:] if r[2]]
     assert [r[2] for r in body] == shown  # the same places, in the same order
+    totals = rows[len(body) + 1]  # households and km to harden are summed; distances are not
+    assert totals[0] == "合计" and totals[5] == sum(r[5] for r in body)
+    assert totals[8] == pytest.approx(sum(r[8] or 0 for r in body)) and totals[9] is None
     with translation.override("zh-hans"):
         unhardened, none = str(RoadReach.UNHARDENED.label), str(RoadReach.NONE.label)
     gravel = next(r for r in body if r[2] == net["groups"]["xd_gravel"].code)
     assert gravel[0] == "村民小组" and gravel[3] == "试验镇" and gravel[4] == "试验村村民委员会"
     assert gravel[5] == 40 and gravel[7] == unhardened
-    assert gravel[8] == pytest.approx(0.8, abs=0.001) and gravel[9] == 800 and gravel[10] == "否"
-    assert gravel[12].startswith(str(timezone.localdate().year))
+    assert gravel[8] == pytest.approx(0.8, abs=0.001) and gravel[9] == pytest.approx(0.8)
+    assert gravel[10] == "否"  # km as the page shows them; the time an Excel date and time
+    now = timezone.localtime().replace(tzinfo=None)
+    assert abs((now - gravel[12]).total_seconds()) < 600
     statement = dict(r[:2] for r in book.worksheets[1].iter_rows(values_only=True))
     assert statement["记录数（行）"] == str(len(shown)) and town in statement["筛选条件"]
     assert "试验镇" in statement["筛选条件"]  # the township by its name, not only its code
@@ -280,6 +285,8 @@ def test_exports_are_limited_to_the_users_area(client: Client, net: dict[str, An
     assert client.get(reverse("transfer:gap_export", args=["shp"])).status_code == 404
     bad = client.get(reverse("transfer:gap_export", args=["csv"]), {"kind": "farm"})
     assert bad.status_code == 400
+    (message,) = bad.json()["errors"]["kind"]  # a typed URL: told in both languages
+    assert "选择一个有效的选项" in message and "Select a valid choice" in message
 
 
 def test_bad_filters_never_break_the_page(client: Client, planner: User) -> None:

@@ -224,6 +224,14 @@ def test_hardening_keeps_the_year_built_when_none_is_given(
     assert (link.surface, link.built_year) == ("concrete", 2010)
 
 
+def test_a_junk_surface_is_refused_in_both_languages(client: Client, county_manager: User) -> None:
+    road = road_with_link(county_manager)
+    client.force_login(county_manager)
+    html = harden(client, road, surface="gravel'; DROP TABLE x").content.decode()
+    assert "选择一个有效的选项" in html and "Select a valid choice" in html
+    assert NetworkLink.objects.get(asset=road).surface == "gravel"
+
+
 def test_hardening_from_a_stale_page_is_refused(client: Client, county_manager: User) -> None:
     road = road_with_link(county_manager)
     client.force_login(county_manager)

@@ -245,8 +245,36 @@ def test_an_asset_of_the_actors_area_is_linked_once_and_ended_never_deleted(vill
     assert ended.active is False
     with pytest.raises(ValidationError):
         S.facility_end(actor=village_clerk, facility=link)
-    again = S.facility_link(actor=village_clerk, site=site, asset=school, role="industry")
+    again = S.facility_link(actor=village_clerk, site=site, asset=school, role="facility")
     assert SiteFacility.objects.filter(site=site).count() == 2 and again.active
+
+
+SUBTYPE = {"household": "relocation_housing", "public": "public_service", "operating": "workshop"}
+
+
+@pytest.mark.parametrize(
+    ("role", "fits", "misfit"),
+    [("housing", "household", "public"), ("facility", "public", "operating"),
+     ("industry", "operating", "household")],
+)  # fmt: skip
+def test_a_role_takes_an_asset_of_its_class(village_clerk, role, fits, misfit):
+    """Resettlement housing is a household asset, a facility public-welfare, a workshop
+    operating (DOMAIN.md 2): linking a school as housing is refused on the role."""
+    site = create(village_clerk)
+    wrong = asset_register(
+        actor=village_clerk,
+        data=asset_input(asset_class=misfit, subtype=SUBTYPE[misfit], name="错类"),
+    )
+    with pytest.raises(ValidationError) as refused:
+        S.facility_link(actor=village_clerk, site=site, asset=wrong, role=role)
+    assert "another class" in messages(refused.value, "role")
+    assert "资产" in messages(refused.value, "role")  # in Chinese too
+    right = asset_register(
+        actor=village_clerk,
+        data=asset_input(asset_class=fits, subtype=SUBTYPE[fits], name="对类"),
+    )
+    assert S.facility_link(actor=village_clerk, site=site, asset=right, role=role).active
+    assert not SiteFacility.objects.filter(asset=wrong).exists()
 
 
 def test_an_asset_outside_the_actors_area_or_an_unknown_role_is_refused(

@@ -229,6 +229,30 @@ def test_bad_network_cells_name_their_row_and_column_and_nothing_is_written(
     assert NetworkLink.objects.get(asset=road).surface == "earth"
 
 
+def test_a_link_too_long_or_too_detailed_is_refused_by_an_import_as_by_the_form(
+    tmp_path: Path, township: AdminArea, county_manager: User
+) -> None:
+    """The service's limits (500 km, 5,000 points) hold for a layer too: beyond them one
+    link would slow every recompute of its township."""
+    detailed = [(i * 0.2, (i % 2) * 0.1) for i in range(6_000)]  # 1.2 km, 6,000 points
+    features = [
+        (ledger_row("长路", 网络类型="县道", 路面="沥青"), line((0, 0), (600_000, 0))),
+        (ledger_row("细路", 网络类型="村道", 路面="沥青"), line(*detailed)),
+        (ledger_row("好路", 网络类型="村道", 路面="沥青"), line((0, 0), (4_000, 0))),
+    ]
+    path = geojson_file(tmp_path, features)
+    before = (Asset.objects.count(), NetworkLink.objects.count())
+    outcome = importers.preview(path, county_manager)
+    problems = {(p.row, p.column): p.message for p in outcome.problems}
+    for row in ("1", "2"):
+        assert "at most 500 km and 5,000 points" in problems[(row, "网络类型")], problems
+        assert "500" in problems[(row, "网络类型")].split(" / ")[0]  # the Chinese half
+    assert not any(row == "3" for row, _column in problems) and outcome.errors == 2
+    with pytest.raises(importers.Rejected):
+        importers.commit(path, county_manager, label="long")
+    assert (Asset.objects.count(), NetworkLink.objects.count()) == before
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "csv", "geojson", "gpkg", "shp"])
 def test_an_export_with_network_columns_imports_again_unchanged(
     fmt: str, township: AdminArea, county_manager: User

@@ -203,6 +203,22 @@ def test_an_export_of_the_list_reimports_without_change(
     assert 'data-testid="nothing"' in page
 
 
+def test_the_excel_list_totals_households_persons_and_floor_area_not_years(
+    client, county_manager, two_sites
+):
+    client.force_login(county_manager)
+    response = client.get(reverse("transfer:site_export", args=["xlsx"]))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), data_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header, totals = rows[0], dict(zip(rows[0], rows[3], strict=True))
+    assert rows[3][0] == "合计" and len(rows) == 4, rows
+    assert (totals["建档立卡搬迁户数"], totals["建档立卡搬迁人数"]) == (34, 113)
+    assert (totals["搬迁总户数"], totals["搬迁总人数"]) == (34, 113)
+    assert totals["住房建筑面积（平方米）"] == 2400.5 and totals["建设起始年份"] is None
+    statement = dict(r[:2] for r in book.worksheets[1].iter_rows(values_only=True))
+    assert statement["搬迁总人数合计"] == "113" and "建设起始年份" in header
+
+
 def test_a_geopackage_row_changes_its_site_outline_and_numbers(
     client, county_manager, two_sites, django_capture_on_commit_callbacks, tmp_path
 ):
@@ -245,3 +261,74 @@ def test_a_file_that_is_no_list_of_sites_is_refused_with_the_reason(
                   django_capture_on_commit_callbacks)  # fmt: skip
     assert item.state == "rejected"
     assert "安置点编号" in item.message and "Start from an export" in item.message
+
+
+def _exported_gpkg(client: Any, tmp_path: Path) -> Any:
+    import pyogrio
+
+    path = Path(tmp_path) / "sites.gpkg"
+    path.write_bytes(
+        b"".join(client.get(reverse("transfer:site_export", args=["gpkg"])).streaming_content)
+    )
+    return pyogrio.read_dataframe(path, layer="安置点")
+
+
+def test_a_geopackage_of_several_layers_is_refused_naming_them_not_read_in_part(
+    client, county_manager, two_sites, django_capture_on_commit_callbacks, tmp_path
+):
+    import pyogrio
+
+    client.force_login(county_manager)
+    frame = _exported_gpkg(client, tmp_path)
+    both = Path(tmp_path) / "two-layers.gpkg"
+    pyogrio.write_dataframe(frame, both, layer="安置点", driver="GPKG")
+    pyogrio.write_dataframe(frame.iloc[:1], both, layer="旧安置点", driver="GPKG", append=True)
+    item = upload(client, county_manager, "two-layers.gpkg", both.read_bytes(),
+                  django_capture_on_commit_callbacks)  # fmt: skip
+    assert item.state == "rejected"
+    assert "2 个有记录的图层" in item.message and "安置点、旧安置点" in item.message
+    assert "save the one to import as a file of its own" in item.message
+
+
+def _damage(path: Path, fid: int, blob: bytes) -> None:
+    """Overwrite one feature's stored geometry (GDAL's index triggers dropped first: they call
+    spatial functions plain SQLite lacks)."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+        connection.execute(f'DROP TRIGGER "{name}"')
+    table, column = connection.execute(
+        "SELECT table_name, column_name FROM gpkg_geometry_columns"
+    ).fetchone()
+    connection.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE fid = ?', (blob, fid))
+    connection.commit()
+    connection.close()
+
+
+def test_a_damaged_geometry_is_named_never_read_as_a_site_without_outline(
+    client, county_manager, two_sites, django_capture_on_commit_callbacks, tmp_path
+):
+    import pyogrio
+
+    client.force_login(county_manager)
+    frame = _exported_gpkg(client, tmp_path)
+    frame.loc[frame.index[0], "registered_persons"] = 999  # a change, so a write would show
+    path = Path(tmp_path) / "damaged.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="安置点", driver="GPKG")
+    _damage(path, 2, b"not a geometry at all")
+    item = upload(client, county_manager, "damaged.gpkg", path.read_bytes(),
+                  django_capture_on_commit_callbacks)  # fmt: skip
+    assert item.state == "rejected"
+    assert "要素 2 的几何图形无法读取" in item.message and "damaged" in item.message
+
+    # A GeoPackage header over bytes that are no geometry: that row's error, on its geometry.
+    pyogrio.write_dataframe(frame, path, layer="安置点", driver="GPKG")
+    _damage(path, 1, b"GP\x00\x01\xaa\x11\x00\x00" + b"\x01\x07\x00\x00\xff\xff\xff\x7f")
+    item = upload(client, county_manager, "damaged.gpkg", path.read_bytes(),
+                  django_capture_on_commit_callbacks)  # fmt: skip
+    assert item.state == "checked" and item.outcome["errors"] == 1, item.outcome
+    (problem,) = item.outcome["problems"]
+    assert problem["row"] == "1" and problem["column"] == "几何图形"
+    assert "无法读取该要素的几何图形" in problem["message"] and "damaged" in problem["message"]
+    assert not RelocationSite.objects.filter(registered_persons=999).exists()

@@ -57,6 +57,8 @@ def export_ledger(
                 out.append(float(value) if column.kind == "number" else int(value))
             elif column.kind == "date":
                 out.append(value if excel else value.isoformat())
+            elif column.kind == "datetime":
+                out.append(value if excel else value.strftime("%Y-%m-%d %H:%M"))
             else:
                 out.append(neutralise(str(value)))
         return out
@@ -83,9 +85,7 @@ def export_ledger(
     for i, column in enumerate(columns):
         sheet.write_string(0, i, column.header, formats.head)
         sheet.set_column(i, i, WIDTHS.get(column.key, 14))
-    totals: dict[int, Decimal] = {
-        i: Decimal(0) for i, c in enumerate(columns) if c.kind == "number"
-    }
+    totals: dict[int, Decimal] = {i: Decimal(0) for i, c in enumerate(columns) if c.summed}
     count = 0
     for row in rows:
         if count >= EXCEL_MAX_ROWS - 1:
@@ -95,17 +95,21 @@ def export_ledger(
             if value is None:
                 continue
             kind = columns[i].kind
+            if i in totals:
+                totals[i] += Decimal(str(row[i]))
             if kind == "number":
                 sheet.write_number(count, i, value, formats.money)
-                totals[i] += Decimal(str(row[i]))
             elif kind == "int":
                 sheet.write_number(count, i, value)
             elif kind == "date":
                 sheet.write_datetime(count, i, value, formats.date)
+            elif kind == "datetime":
+                sheet.write_datetime(count, i, value, formats.minute)
             else:
                 sheet.write_string(count, i, value)
     sheet.autofilter(0, 0, count, len(columns) - 1)
-    write_totals(sheet, formats, count, totals)
+    whole = {i for i in totals if columns[i].kind == "int"}
+    write_totals(sheet, formats, count, totals, whole=whole)
     info = book.add_worksheet("导出说明")
     lines = [
         ("导出内容", str(spec.title)),
@@ -113,7 +117,10 @@ def export_ledger(
         ("导出人", meta.get("user", "")),
         ("筛选条件", meta.get("filters", "") or "无"),
         ("记录数（行）", str(count)),
-        *[(f"{columns[i].header}合计", f"{total:.2f}") for i, total in totals.items()],
+        *[
+            (f"{columns[i].header}合计", f"{total:.0f}" if i in whole else f"{total:.2f}")
+            for i, total in totals.items()
+        ],
     ]
     for r, (key, value) in enumerate(lines):
         info.write_string(r, 0, key, formats.head)

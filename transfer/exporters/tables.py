@@ -61,6 +61,8 @@ class SheetFormats:
         self.total = book.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
         self.date = book.add_format({"num_format": "yyyy-mm-dd"})
         self.moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.minute = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.whole_total = book.add_format({"bold": True, "num_format": "#,##0", "top": 1})
 
 
 def _user_names() -> dict[int, str]:
@@ -117,17 +119,26 @@ def _write_history(book: Any, formats: SheetFormats, assets: QuerySet[Asset]) ->
     return count
 
 
-def write_totals(sheet: Any, formats: SheetFormats, count: int, totals: dict[int, Decimal]) -> None:
+def write_totals(
+    sheet: Any,
+    formats: SheetFormats,
+    count: int,
+    totals: dict[int, Decimal],
+    *,
+    whole: set[int] | frozenset[int] = frozenset(),
+) -> None:
     """The totals row under ``count`` data rows, outside the autofilter: SUBTOTAL(109, ...)
     sums the rows a filter leaves visible (the whole column when nothing is filtered), and the
-    exact sum of every row is stored as the cell's value for readers that do not calculate."""
+    exact sum of every row is stored as the cell's value for readers that do not calculate.
+    The columns in ``whole`` (households, persons) are totalled without decimals."""
     sheet.write_string(count + 1, 0, "合计", formats.head)
     for col, total in totals.items():
+        style = formats.whole_total if col in whole else formats.total
         if count == 0:
-            sheet.write_number(count + 1, col, 0, formats.total)
+            sheet.write_number(count + 1, col, 0, style)
             continue
         cells = xl_range(1, col, count, col)
-        sheet.write_formula(count + 1, col, f"=SUBTOTAL(109,{cells})", formats.total, float(total))
+        sheet.write_formula(count + 1, col, f"=SUBTOTAL(109,{cells})", style, float(total))
 
 
 def write_xlsx(

@@ -172,7 +172,12 @@ def write_ledger_vector(
     and yes/no in words (registry.ledgers.label), dates as dates, money as REAL, and the layer's
     geometry type declared when every record has the same one. Returns the rows written."""
     columns = spec.exported
-    types = {"number": pa.float64(), "int": pa.int64(), "date": pa.date32()}
+    types = {
+        "number": pa.float64(),
+        "int": pa.int64(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("s"),
+    }
     fields = [
         pa.field(
             c.key,
@@ -192,7 +197,7 @@ def write_ledger_vector(
             return None
         if column.kind == "number":
             return float(value)
-        if column.kind in ("int", "date"):
+        if column.kind in ("int", "date", "datetime"):
             return value
         return str(value)
 

@@ -173,7 +173,7 @@ class Checker:
             if merged["network"] is not None:
                 stored_geom = current.get("geom") if current is not None else None
                 geom = row.geom if row.geom is not None else stored_geom
-                network.check(row, merged["network"], geom.geom_type if geom else None)
+                network.check(row, merged["network"], geom)
             same = (
                 current is not None
                 and _same(current, merged, row.geom)

@@ -25,6 +25,7 @@ READ_ONLY = {c.key for c in ASSETS.exported if not c.imported}
 REQUIRED_FOR_NEW = [c.key for c in ASSETS.columns if c.required]
 COMPARED = BULK_FIELDS
 HEADERS = {c.key: c.header for c in ASSETS.columns}
+HEADERS["geometry"] = "几何图形"  # a GIS layer's geometry column, which no ledger column names
 EXTRA_HEADERS = {c.key: c.header for c in ASSETS.columns if not c.exported}
 ALIASES = {c.key: list(c.aliases) for c in ASSETS.columns if c.aliases}
 

@@ -6,6 +6,8 @@ not once a row."""
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyproj
+import shapely
 from django.db import connection
 
 from gis import network as gis_network
@@ -13,7 +15,9 @@ from registry.choices import NETWORK_OF_TYPE
 from registry.errors import ValidationError, clean_stated
 from registry.models import AdminArea, NetworkLink, User
 from registry.services.network import (
+    LINE_TYPES,
     LINK_FIELDS,
+    MAX_LINK_VERTICES,
     network_link_problems,
     network_links_remeasure,
     network_links_write,
@@ -75,9 +79,14 @@ def _network(network_type: str) -> str:
     return NETWORK_OF_TYPE.get(network_type, "")
 
 
-def check(row: Row, attributes: dict[str, Any], geom_type: str | None) -> None:
-    """The rules of registry.services.network against the row's geometry, and the columns'
-    limits (width 0-100 m, year 1949-2100), each broken one a problem on its column."""
+# CGCS2000's ellipsoid (its flattening differs from GRS80's in the 12th digit).
+_GEOD = pyproj.Geod(ellps="GRS80")
+
+
+def check(row: Row, attributes: dict[str, Any], geom: Any) -> None:
+    """The rules of registry.services.network against the row's geometry (shapely, or the
+    stored GEOS one; its type, points and length on the ellipsoid), and the columns' limits
+    (width 0-100 m, year 1949-2100), each broken one a problem on its column."""
     if any(p for p in row.problems if p.column in _HEADERS):
         return  # a cell that could not be read: its problem says enough
     try:
@@ -86,11 +95,20 @@ def check(row: Row, attributes: dict[str, Any], geom_type: str | None) -> None:
         for key, messages in exc.message_dict.items():
             for message in messages:
                 row.problem(key, message)
+    if geom is not None and not isinstance(geom, shapely.Geometry):
+        geom = shapely.from_wkb(bytes(geom.wkb))
+    geom_type = geom.geom_type if geom is not None else None
+    vertices = int(shapely.get_num_coordinates(geom)) if geom is not None else 0
+    length_m = 0.0
+    if geom_type in LINE_TYPES and vertices <= MAX_LINK_VERTICES:
+        length_m = _GEOD.geometry_length(geom)
     for key, message in network_link_problems(
         geom_type=geom_type,
         network_type=attributes["network_type"],
         grade=attributes["grade"],
         surface=attributes["surface"],
+        vertices=vertices,
+        length_m=length_m,
     ):
         row.problem(key, message)
 

@@ -125,7 +125,11 @@ def open_source(
         except untrusted.Unsafe as exc:
             raise ImportRefused(exc.message, **exc.params) from exc
         return _open_gis(
-            [(path, None, "")], "gpkg", gcj02=gcj02, county_lon=county_lon, options=options
+            [(path, _geopackage_layer(path), "")],
+            "gpkg",
+            gcj02=gcj02,
+            county_lon=county_lon,
+            options=options,
         )
     text_start = head.lstrip(b"\xef\xbb\xbf \r\n\t")
     if text_start.startswith((b"{", b"[")):
@@ -609,6 +613,34 @@ def _open_shapefiles(
     return source
 
 
+def _geopackage_layer(path: Path) -> str | None:
+    """The one layer of a GeoPackage to read: its only spatial layer with features (a table
+    without geometry, such as the styles QGIS saves beside a layer, counts only when no
+    spatial layer has any), else its first. A file with several such layers is refused
+    naming them, rather than read in part (GDAL would open the first and say nothing of
+    the others)."""
+    try:
+        listed = [(str(name), kind) for name, kind in pyogrio.list_layers(path)]
+        filled = [
+            (name, kind) for name, kind in listed if pyogrio.read_info(path, layer=name)["features"]
+        ]
+    except Exception as exc:  # GDAL raises many kinds for a broken file
+        raise ImportRefused(
+            gettext_noop("GDAL cannot read %(name)s: %(reason)s"), name=path.name, reason=exc
+        ) from exc
+    spatial = [name for name, kind in filled if kind] or [name for name, _kind in filled]
+    if len(spatial) > 1:
+        raise ImportRefused(
+            gettext_noop(
+                "This GeoPackage holds %(count)s layers with records (%(layers)s): save the one"
+                " to import as a file of its own."
+            ),
+            count=len(spatial),
+            layers="、".join(spatial[:10]),
+        )
+    return spatial[0] if spatial else (listed[0][0] if listed else None)
+
+
 def _dbf_encoding(stem: Path) -> str:
     """The text encoding of a .dbf that came without .cpg: UTF-8 if its text decodes as
     UTF-8, otherwise GB18030 (a superset of GBK, what Chinese desktop GIS writes)."""
@@ -699,8 +731,11 @@ def _open_gis(
                 for record_batch in reader:
                     columns = record_batch.to_pydict()
                     wkb = columns.get(geometry_name) or [None] * record_batch.num_rows
-                    geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="warn")
+                    geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")
                     present = ~shapely.is_missing(geoms)
+                    # Bytes GDAL handed over that are no geometry: a damaged feature, which
+                    # must not pass as a row without a position.
+                    damaged = {i for i, v in enumerate(wkb) if v and not present[i]}
                     if present.any():
                         geoms[present] = coords.to_cgcs2000(geoms[present], epsg)
                         if gcj02:
@@ -710,7 +745,16 @@ def _open_gis(
                         number += 1
                         where = f"{path.name}:{number}" if multi else str(number)
                         cells = {key: columns[names[idx]][i] for idx, key in positions.items()}
-                        batch.append(Row(where, cells, geoms[i] if present[i] else None))
+                        row = Row(where, cells, geoms[i] if present[i] else None)
+                        if i in damaged:
+                            row.problem(
+                                "geometry",
+                                gettext_noop(
+                                    "The geometry of this feature cannot be read: the file is"
+                                    " damaged here."
+                                ),
+                            )
+                        batch.append(row)
                     yield batch
 
     read: dict[str, str] = {}  # column name -> key, over every layer

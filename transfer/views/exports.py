@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from registry import ledgers, selectors
 from registry.ledgers import LISTS
-from registry.views.base import acting_user
+from registry.views.base import acting_user, bad_filters
 from transfer import exporters, jobs, services
 from transfer.models import ExportJob
 
@@ -25,7 +25,7 @@ def asset_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         raise Http404
     filterset = selectors.asset_filterset(user=request.user, filters=request.GET)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     history = request.GET.get("history") == "1"
     rows = filterset.qs.count()
     if rows > settings.EXPORT_INLINE_MAX_ROWS:
@@ -106,7 +106,7 @@ def record_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponseBase
         raise Http404
     filterset = spec.filterset(request.GET, acting_user(request))
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     meta = exporters.meta_for(request.user, request.GET, filterset)
     path = exporters.export_ledger(spec, filterset.qs, fmt, meta=meta)
     content_type, _extension = exporters.FORMATS[fmt]
@@ -139,7 +139,7 @@ def project_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     user = acting_user(request)
     filterset = selectors.project_filterset(user=user, filters=request.GET)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     rows = filterset.qs.count()
     if rows > settings.EXPORT_INLINE_MAX_ROWS:
         # A province-sized library (50,000 projects: 12 s as Excel) is written by the worker,
@@ -169,7 +169,7 @@ def plan_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     user = acting_user(request)
     filterset = selectors.project_filterset(user=user, filters=request.GET)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     meta = exporters.meta_for(user, request.GET, filterset)
     qs = ledgers.PLAN.prepare(filterset.qs)
     return _download(exporters.export_ledger(ledgers.PLAN, qs, fmt, meta=meta), fmt)
@@ -183,6 +183,6 @@ def task_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     user = acting_user(request)
     filterset = ledgers.TASKS.filterset(request.GET, user)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     meta = exporters.meta_for(user, request.GET, filterset)
     return _download(exporters.export_ledger(ledgers.TASKS, filterset.qs, fmt, meta=meta), fmt)

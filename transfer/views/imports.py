@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 
 from registry.choices import AreaLevel
-from registry.errors import bilingual
+from registry.errors import BilingualErrors, bilingual
 from registry.ledgers import ASSETS
 from registry.models import AdminArea, User
 from registry.scoping import EDITOR_ROLES, visible_to
@@ -38,7 +38,7 @@ from transfer.models import AssetImport
 ACCEPTED = ".xlsx,.csv,.zip,.gpkg,.geojson,.json"
 
 
-class UploadForm(forms.Form):
+class UploadForm(BilingualErrors, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Ledger file"),
         help_text=gettext_lazy(

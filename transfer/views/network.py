@@ -4,12 +4,12 @@ filtered and ordered exactly as the gaps view lists it and limited to the user's
 than a request should wait for are written by the background worker."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from gis import gaps
-from registry.views.base import acting_user
+from registry.views.base import acting_user, bad_filters
 from transfer import services
 from transfer.gaps import gap_file
 from transfer.views.exports import _download
@@ -26,7 +26,7 @@ def gap_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     query = gaps.with_default_gap(request.GET)
     filterset = gaps.gap_filterset(user=user, filters=query)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     rows = filterset.qs.count()
     if rows > settings.EXPORT_INLINE_MAX_ROWS:
         job = services.export_start(

@@ -34,7 +34,7 @@ from registry import ledgers, selectors
 from registry.errors import bilingual
 from registry.models import User
 from registry.scoping import EDITOR_ROLES
-from registry.views.base import acting_user
+from registry.views.base import acting_user, bad_filters
 from transfer import exporters, services, site_jobs
 from transfer.exporters.vectors import write_ledger_vector
 from transfer.models import SiteImport
@@ -82,7 +82,7 @@ def site_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     user = acting_user(request)
     filterset = selectors.site_filterset(user=user, filters=request.GET)
     if not filterset.is_valid():
-        return JsonResponse({"errors": filterset.errors}, status=400)
+        return bad_filters(filterset)
     return _download(export_sites(user, request.GET, fmt), fmt)
 
 
