@@ -16,8 +16,9 @@ bulk SQL (no services, no history), kept for the next runs. Then it measures in 
      hardened or unhardened, rolled back), which recomputes the townships near it in the same
      transaction, in ~20 townships: p50/p95/max (target p95 <= 2 s), and refresh_township
      alone;
-  4. memory: this process's peak RSS and the database backend's.
-The gaps page (target p95 <= 500 ms) joins once it exists: ``measure_gaps_page``.
+  4. the gaps page (/network/gaps/, target p95 <= 500 ms) through Django's test client, for a
+     county manager and for a superuser over the whole province;
+  5. memory: this process's peak RSS and the database backend's.
 Run: make bench-network   (or .venv/bin/python bench/network.py [--counties C] [--townships T]
      [--changes K] [--database NAME] [--gaps-url /path/] [--load-only] [--reload-province])
 Tiny run (make test): --assets 2000 --counties 1 --townships 4 --changes 3.
