@@ -450,42 +450,100 @@ def _failure(exc: Exception) -> str:
     )
 
 
-# --- project library imports (transfer.importers.projects) ----------------------------------
+# --- imports of a county's own tables (transfer.importers.ledger_files) ----------------------
+#
+# The project library and the relocation sites: a row per upload (ProjectImport, SiteImport),
+# checked in the background, committed all or nothing on request. The functions below serve
+# both; each import names its model, its progress key and its importer.
 
 
-def start_project_check(item: ProjectImport) -> None:
-    """Queue the check of an uploaded project library."""
-    transaction.on_commit(lambda: check_project_import.enqueue(item.pk))
+def finish_file(model: Any, pk: int, state: str, **values: Any) -> None:
+    """Record the end of an upload's job: its state, when, and what it found."""
+    model.objects.filter(pk=pk).update(
+        state=state, finished_at=timezone.now(), **{k: storable(v) for k, v in values.items()}
+    )
 
 
-def project_rows_done(item: ProjectImport) -> int:
+def file_rows_done(item: Any, kind: str) -> int:
     """Rows the running job has read so far (the row keeps the final count)."""
     if not item.busy:
-        return item.rows_done
-    return int(caches["jobs"].get(progress_key(item.pk, "project-import")) or 0)
+        return int(item.rows_done)
+    return int(caches["jobs"].get(progress_key(item.pk, kind)) or 0)
 
 
-def can_commit_project(item: ProjectImport) -> bool:
+def can_commit_file(item: Any) -> bool:
     """Checked, without a single problem, and with something to write."""
     outcome = item.outcome or {}
-    return (
-        item.state == ProjectImport.State.CHECKED
+    return bool(
+        item.state == type(item).State.CHECKED
         and outcome.get("errors") == 0
         and outcome.get("create", 0) + outcome.get("update", 0) > 0
     )
 
 
-def request_project_commit(item: ProjectImport) -> bool:
-    """Queue the commit of a checked project library, once; False when it may not be."""
+def request_file_commit(item: Any, job: Any) -> bool:
+    """Queue ``job`` (the commit task) for a checked upload, once; False when it may not be
+    committed."""
+    model = type(item)
     with transaction.atomic():
-        current = ProjectImport.objects.select_for_update().get(pk=item.pk)
-        if not can_commit_project(current):
+        current = model.objects.select_for_update().get(pk=item.pk)
+        if not can_commit_file(current):
             return False
-        current.state = ProjectImport.State.QUEUED
+        current.state = model.State.QUEUED
         current.commit_requested = True
         current.save(update_fields=["state", "commit_requested"])
-        transaction.on_commit(lambda: commit_project_import.enqueue(current.pk))
+        transaction.on_commit(lambda: job.enqueue(current.pk))
     return True
+
+
+def commit_file(model: Any, pk: int, kind: str, commit: Callable[[Any, Any], Any]) -> str:
+    """The commit job of an upload: ``commit(item, progress)`` checks the file again and writes
+    it in one transaction, or raises Rejected (rows with problems now: nothing written) or
+    ImportRefused; either is recorded with its reason, as is a failure."""
+    from transfer.importers.ledger_files import Rejected
+
+    item = model.objects.select_related("user", "user__area").get(pk=pk)
+    caches["jobs"].set(progress_key(pk, kind), 0)
+    model.objects.filter(pk=pk).update(state=model.State.COMMITTING, rows_done=0)
+    try:
+        with time_limit(settings.JOB_TIME_LIMIT):
+            outcome = commit(item, _progress(pk, kind))
+    except Rejected as exc:
+        finish_file(
+            model,
+            pk,
+            model.State.CHECKED,
+            outcome=exc.outcome.as_dict(),
+            message=bilingual(gettext_noop("Some rows have problems now: nothing was imported.")),
+            problems_file="",
+        )
+        return "rejected"
+    except importers.ImportRefused as exc:
+        finish_file(model, pk, model.State.REJECTED, message=str(exc))
+        return "rejected"
+    except Exception as exc:
+        log.exception("%s %s: commit failed", kind, pk)
+        finish_file(model, pk, model.State.FAILED, message=_failure(exc))
+        return "failed"
+    finish_file(
+        model,
+        pk,
+        model.State.COMMITTED,
+        outcome=outcome.as_dict(),
+        rows_done=outcome.rows,
+        committed_at=timezone.now(),
+    )
+    return "committed"
+
+
+# --- project library imports (transfer.importers.projects) ----------------------------------
+
+PROJECT_KIND = "project-import"
+
+
+def start_project_check(item: ProjectImport) -> None:
+    """Queue the check of an uploaded project library."""
+    transaction.on_commit(lambda: check_project_import.enqueue(item.pk))
 
 
 def _project_label(item: ProjectImport) -> str:
@@ -494,9 +552,7 @@ def _project_label(item: ProjectImport) -> str:
 
 
 def _finish_project(pk: int, state: str, **values: Any) -> None:
-    ProjectImport.objects.filter(pk=pk).update(
-        state=state, finished_at=timezone.now(), **{k: storable(v) for k, v in values.items()}
-    )
+    finish_file(ProjectImport, pk, state, **values)
 
 
 @task()
@@ -509,7 +565,7 @@ def check_project_import(pk: int) -> str:
         path, label = Path(item.file.path), _project_label(item)
         return project_importer.preview(path, item.user, label=label, **hooks)
 
-    return _check_file(ProjectImport, pk, "project-import", preview, _finish_project)
+    return _check_file(ProjectImport, pk, PROJECT_KIND, preview, _finish_project)
 
 
 @task()
@@ -517,39 +573,13 @@ def commit_project_import(pk: int) -> str:
     """Check the library again and write it in one transaction, or write nothing."""
     from transfer.importers import projects as project_importer
 
-    item = ProjectImport.objects.select_related("user", "user__area").get(pk=pk)
-    caches["jobs"].set(progress_key(pk, "project-import"), 0)
-    ProjectImport.objects.filter(pk=pk).update(state=ProjectImport.State.COMMITTING, rows_done=0)
-    try:
-        with time_limit(settings.JOB_TIME_LIMIT):
-            outcome = project_importer.commit(
-                Path(item.file.path),
-                item.user,
-                label=_project_label(item),
-                command=f"import #{pk} {item.original_name}",
-                progress=_progress(pk, "project-import"),
-            )
-    except project_importer.Rejected as exc:
-        _finish_project(
-            pk,
-            ProjectImport.State.CHECKED,
-            outcome=exc.outcome.as_dict(),
-            message=bilingual(gettext_noop("Some rows have problems now: nothing was imported.")),
-            problems_file="",
+    def commit(item: ProjectImport, progress: Any) -> Any:
+        return project_importer.commit(
+            Path(item.file.path),
+            item.user,
+            label=_project_label(item),
+            command=f"import #{item.pk} {item.original_name}",
+            progress=progress,
         )
-        return "rejected"
-    except importers.ImportRefused as exc:
-        _finish_project(pk, ProjectImport.State.REJECTED, message=str(exc))
-        return "rejected"
-    except Exception as exc:
-        log.exception("project import %s: commit failed", pk)
-        _finish_project(pk, ProjectImport.State.FAILED, message=_failure(exc))
-        return "failed"
-    _finish_project(
-        pk,
-        ProjectImport.State.COMMITTED,
-        outcome=outcome.as_dict(),
-        rows_done=outcome.rows,
-        committed_at=timezone.now(),
-    )
-    return "committed"
+
+    return commit_file(ProjectImport, pk, PROJECT_KIND, commit)

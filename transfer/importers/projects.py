@@ -17,16 +17,13 @@ county's approver may enter (project_import records that on the project's steps)
 
 import datetime
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pghistory
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from registry import ledgers
@@ -34,243 +31,45 @@ from registry.choices import ApprovalLevel, AreaLevel, BenefitLink, FundUseKind,
 from registry.errors import ConflictError, ValidationError, bilingual
 from registry.models import AdminArea, FundSource, FundUse, Project, User
 from registry.models.areas import short_name
-from registry.scoping import can_approve, can_edit, scope_level, scope_prefix
+from registry.scoping import can_approve, can_edit, scope_level
 from registry.selectors import project_scope
 from registry.services import projects as services
 from transfer.importers.cells import _blank, _date, _integer, _text
-from transfer.importers.columns import HEADER_SEARCH_ROWS, NO, TOTALS_LABELS, YES, _norm
-from transfer.importers.options import IDENTITY, ImportOptions
-from transfer.importers.rows import ImportRefused, Problem, Row, RowOutcome
-from transfer.importers.sources import Source, open_source, read_batches
+from transfer.importers.columns import NO, YES
+from transfer.importers.ledger_files import (
+    Areas,
+    Column,
+    Each,
+    LedgerOutcome,
+    Progress,
+    Undo,
+    all_or_nothing,
+    allowed,
+    cell_text,
+    check_rows,
+    choice_lookup,
+    header_map,
+    open_ledger_file,
+    undone,
+)
+from transfer.importers.rows import ImportRefused, Row, RowOutcome
 
-Progress = Callable[[int], None]
-Each = Callable[[list[tuple[Row, RowOutcome, dict]], Source], None]
-WAN = Decimal(10000)
 SEPARATORS = re.compile(r"[、,，;；/\s]+")
 CENT = Decimal("0.01")
 
 
 @dataclass
-class ProjectOutcome:
-    """What the check of a library file found (and, after a commit, what was written)."""
+class ProjectOutcome(LedgerOutcome):
+    """What the check of a library file found, with the new projects by the stage they enter."""
 
-    format: str = ""
-    rows: int = 0
-    create: int = 0
-    update: int = 0
-    unchanged: int = 0
-    errors: int = 0  # rows with at least one problem
-    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS
-    ignored: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)  # the file's column -> our header
-    stages: dict[str, int] = field(default_factory=dict)  # new projects by the stage they enter
-    codes: list[str] = field(default_factory=list)  # codes of the projects written (first ones)
-    committed: bool = False
+    stages: dict[str, int] = field(default_factory=dict)
 
-    MAX_PROBLEMS = 500
-    MAX_CODES = 200
-
-    def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "problems"}
-        data["problems"] = [p.__dict__ for p in self.problems]
-        return data
-
-    def note(self, row: Row, action: RowOutcome, *, stage: str = "", code: str = "") -> None:
-        self.rows += 1
-        if action == RowOutcome.ERROR:
-            self.errors += 1
-            room = self.MAX_PROBLEMS - len(self.problems)
-            self.problems += row.problems[: max(room, 0)]
-            return
-        setattr(self, action, getattr(self, action) + 1)
+    def note(  # type: ignore[override]
+        self, row: Row, action: RowOutcome, *, stage: str = "", code: str = ""
+    ) -> None:
+        super().note(row, action, code)
         if action == RowOutcome.CREATE and stage:
             self.stages[stage] = self.stages.get(stage, 0) + 1
-        if code and action != RowOutcome.UNCHANGED and len(self.codes) < self.MAX_CODES:
-            self.codes.append(code)
-
-
-class Rejected(Exception):
-    """Some rows have problems: nothing was written."""
-
-    def __init__(self, outcome: ProjectOutcome) -> None:
-        super().__init__(outcome.errors)
-        self.outcome = outcome
-
-
-# --- columns --------------------------------------------------------------------------------
-
-
-def _plain(header: Any) -> tuple[str, Decimal]:
-    """A header as it is compared, and the factor of its money unit: "其中：中央衔接资金（万元）"
-    is "中央衔接资金" in 万元 (10,000 yuan)."""
-    text = _norm(header).replace("：", ":")
-    factor = Decimal(1)
-    if text.endswith("（万元）"):
-        text, factor = text[: -len("（万元）")], WAN
-    elif text.endswith("（元）"):
-        text = text[: -len("（元）")]
-    if text.startswith("其中:"):
-        text = text[len("其中:") :]
-    return text, factor
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of the file read into the library: its name in the file (which problems
-    name), its ledger column and its money unit."""
-
-    name: str
-    spec: ledgers.LedgerColumn
-    factor: Decimal = Decimal(1)
-
-    @property
-    def key(self) -> str:
-        return self.spec.key
-
-    @property
-    def header(self) -> str:
-        return self.name
-
-
-def header_map(spec: ledgers.Ledger) -> dict[str, ledgers.LedgerColumn]:
-    """Every name an import accepts for a column of the library -> that column."""
-    names: dict[str, ledgers.LedgerColumn] = {}
-    for column in spec.imported:
-        for name in (column.header, column.key, column.shp, *column.aliases):
-            names.setdefault(_plain(name)[0], column)
-    return names
-
-
-def _read_columns(
-    names: list[str], known: dict[str, ledgers.LedgerColumn]
-) -> tuple[dict[str, Column], list[str]]:
-    """The file's columns (by name) that the import reads, and the names of those it does not."""
-    read: dict[str, Column] = {}
-    ignored: list[str] = []
-    taken: set[str] = set()
-    for name in names:
-        unnamed = name.startswith("第") and name.endswith("列")  # sources.column_names
-        plain, factor = _plain(name)
-        column = known.get(plain)
-        if column is None or column.key in taken or unnamed:
-            if not unnamed:
-                ignored.append(name)
-            continue
-        taken.add(column.key)
-        read[name] = Column(name, column, factor if column.kind == "number" else Decimal(1))
-    return read, ignored
-
-
-def _open(path: Path, known: dict[str, ledgers.LedgerColumn]) -> tuple[Source, dict[str, Column]]:
-    """Open the file and find its header row: the first of its first rows that names the
-    project's code or name and one more column of the library (a title row above it, as county
-    tables have, is passed over)."""
-    first = open_source(path, options=ImportOptions(columns=IDENTITY, header_row=1))
-    try:
-        if first.format not in ("xlsx", "csv"):
-            raise ImportRefused(gettext_noop("Upload the project library as Excel (.xlsx) or CSV."))
-        candidates: list[tuple[int, list[str]]] = [(1, list(first.columns))]
-        for batch in read_batches(first):
-            for row in batch:
-                number = int(row.where)
-                if number > HEADER_SEARCH_ROWS:
-                    break
-                candidates.append((number, [_cell_text(v) for v in row.cells.values()]))
-            break
-    finally:
-        first.close()
-    for number, names in candidates:
-        read, _ignored = _read_columns(names, known)
-        keys = {c.key for c in read.values()}
-        if keys & {"code", "name"} and len(keys) >= 2:
-            header_row = number
-            break
-    else:
-        found = "、".join(n for n in candidates[0][1] if n and not n.startswith("第"))[:200]
-        raise ImportRefused(
-            gettext_noop(
-                "No column of the project library was found (looked for 项目编号 or 项目名称 in"
-                " the first rows; found: %(found)s). Start from an export of the library."
-            ),
-            found=found or "-",
-        )
-    source = open_source(path, options=ImportOptions(columns=IDENTITY, header_row=header_row))
-    read, source.ignored = _read_columns(list(source.columns), known)
-    return source, read
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return " ".join(str(value).split())
-
-
-# --- the areas a user may import into ---------------------------------------------------------
-
-
-class Areas:
-    """The areas of the user's county that they may edit, by code and by name (a village's
-    full or short name, alone when no other village of their area has it, or with its
-    township)."""
-
-    def __init__(self, actor: User) -> None:
-        prefix = scope_prefix(actor)
-        if prefix is None:
-            prefix = "\x00"  # sees nothing
-        areas = AdminArea.objects.exclude(level=AreaLevel.COUNTY).filter(code__startswith=prefix)
-        if actor.area is not None:
-            areas = areas.filter(county_code=actor.area.county_code)
-        self.actor = actor
-        self.by_code: dict[str, AdminArea] = {}
-        self.townships: dict[str, AdminArea] = {}
-        self.villages: dict[tuple[int | None, str], AdminArea] = {}
-        self.village_alone: dict[str, AdminArea | None] = {}
-        for area in areas.order_by("code"):
-            if not can_edit(actor, area.code):
-                continue
-            self.by_code[area.code] = area
-            names = {area.name, short_name(area.name)}
-            if area.level == AreaLevel.TOWNSHIP:
-                for name in names:
-                    self.townships[name] = area
-            elif area.level == AreaLevel.VILLAGE:
-                for name in names:
-                    self.villages[(area.parent_id, name)] = area
-                    known = self.village_alone.get(name, area)
-                    self.village_alone[name] = area if known is area else None
-        # The county itself, for the county's own users: a project may be led by the county.
-        if actor.area is not None and actor.area.level == AreaLevel.COUNTY:
-            self.by_code[actor.area.code] = actor.area
-
-    def code(self, row: Row, header: str, code: str) -> AdminArea | None:
-        area = self.by_code.get(code)
-        if area is None:
-            # Whether it exists outside the user's area is not theirs to learn.
-            row.problem(
-                header, gettext_noop("No area in your area has the code %(code)s."), code=code
-            )
-        return area
-
-    def village(self, row: Row, header: str, name: str, township: AdminArea | None) -> Any:
-        if township is not None:
-            area = self.villages.get((township.pk, name))
-        else:
-            area = self.village_alone.get(name)
-            if area is None and name in self.village_alone:
-                row.problem(
-                    header,
-                    gettext_noop(
-                        "Several villages are named %(name)s: give the township too, or the"
-                        " area codes."
-                    ),
-                    name=name,
-                )
-                return None
-        if area is None:
-            row.problem(header, gettext_noop("No area named %(name)s in your area."), name=name)
-        return area
 
 
 # --- cells ------------------------------------------------------------------------------------
@@ -294,24 +93,6 @@ class Stated:
     total: Decimal | None = None
 
 
-def _choice_lookup(choices: Any) -> dict[str, str]:
-    """Every spelling of a choice we accept (its code, Chinese and English label) -> its code."""
-    lookup: dict[str, str] = {}
-    for code, label in choices:
-        with translation.override("zh-hans"):
-            zh = str(label)
-        with translation.override("en"):
-            en = str(label)
-        for spelling in (code, zh, en):
-            lookup[spelling.strip().lower()] = str(code)
-    return lookup
-
-
-def _allowed(choices: Any) -> str:
-    with translation.override("zh-hans"):
-        return "、".join(str(label) for _code, label in choices)[:300]
-
-
 class Reader:
     """Turns a row's cells into what it states, naming each cell it cannot read."""
 
@@ -320,7 +101,7 @@ class Reader:
         self.areas = Areas(actor)
         self.sources = {f"planned_{s.code}": s.code for s in sources}
         self.choices = {
-            c.key: _choice_lookup(c.spec.choices)
+            c.key: choice_lookup(c.spec.choices)
             for c in columns.values()
             if c.spec.kind == "choice"
         }
@@ -358,7 +139,7 @@ class Reader:
                 stated.values[key] = parsed
         for key in ("township", "villages", "area_code", "area_codes"):
             if key in raw:
-                stated.area_text[key] = _cell_text(raw[key][1])
+                stated.area_text[key] = cell_text(raw[key][1])
                 stated.area_headers[key] = raw[key][0].header
         return stated
 
@@ -387,7 +168,7 @@ class Reader:
                         header,
                         gettext_noop("Unknown value %(value)s; allowed: %(allowed)s"),
                         value=part[:40],
-                        allowed=_allowed(BenefitLink.choices),
+                        allowed=allowed(BenefitLink.choices),
                     )
                     return None
                 if code not in links:
@@ -418,7 +199,7 @@ class Reader:
                     header,
                     gettext_noop("Unknown value %(value)s; allowed: %(allowed)s"),
                     value=text[:40],
-                    allowed=_allowed(spec.choices),
+                    allowed=allowed(spec.choices),
                 )
             return code
         return self._money(row, column, value)
@@ -547,8 +328,8 @@ class Importer:
                     action, code = RowOutcome.CREATE, project.code
                     stage = str(project.get_status_display())
                 if row.problems:
-                    raise _Undo
-        except _Undo:
+                    raise Undo
+        except Undo:
             return RowOutcome.ERROR, "", ""
         except ValidationError as exc:
             self._errors(row, exc)
@@ -773,10 +554,6 @@ def _moved(project: Project, stated: Stated) -> str:
     return ""
 
 
-class _Undo(Exception):
-    """A row found a problem after it began writing: its savepoint is undone."""
-
-
 def _same(current: Any, stated: Any) -> bool:
     if isinstance(stated, FundUse):
         return getattr(current, "pk", None) == stated.pk
@@ -808,7 +585,16 @@ def _walk(
         )
     sources = ledgers.funding_sources()
     spec = ledgers.project_library(sources)
-    source, columns = _open(path, header_map(spec))
+    source, columns = open_ledger_file(
+        path,
+        header_map(spec),
+        tables=("xlsx", "csv"),
+        wrong_format=gettext_noop("Upload the project library as Excel (.xlsx) or CSV."),
+        no_column=gettext_noop(
+            "No column of the project library was found (looked for 项目编号 or 项目名称 in"
+            " the first rows; found: %(found)s). Start from an export of the library."
+        ),
+    )
     outcome = ProjectOutcome(format=source.format, ignored=list(dict.fromkeys(source.ignored)))
     outcome.columns = {name: column.header for name, column in columns.items()}
     keys = {c.key for c in columns.values()}
@@ -829,37 +615,18 @@ def _walk(
                 ),
                 columns="、".join(missing),
             )
-    if on_open is not None:
-        on_open(source.total)
     importer = Importer(actor, spec, columns, sources, label)
-    try:
-        for batch in read_batches(source):
-            checked: list[tuple[Row, RowOutcome, dict]] = []
-            for row in batch:
-                if _totals_row(row, columns):
-                    continue
-                action, stage, code = importer.row(row)
-                outcome.note(row, action, stage=stage, code=code)
-                checked.append((row, action, {}))
-            if each is not None:
-                each(checked, source)
-            if progress is not None:
-                progress(outcome.rows)
-    finally:
-        source.close()
-    if outcome.rows == 0:
-        raise ImportRefused(gettext_noop("The file holds no rows of projects."))
-    return outcome
 
+    def check(row: Row) -> RowOutcome:
+        action, stage, code = importer.row(row)
+        outcome.note(row, action, stage=stage, code=code)
+        return action
 
-def _totals_row(row: Row, columns: dict[str, Column]) -> bool:
-    """A totals row (合计 under the code, the name or a numbering column) with no project."""
-    by_key = {columns[n].key: v for n, v in row.cells.items() if n in columns}
-    if not _blank(by_key.get("code")) and not _blank(by_key.get("name")):
-        return False
-    texts = {_cell_text(v).lower() for v in row.cells.values() if isinstance(v, str)}
-    named = _cell_text(by_key.get("code")) or _cell_text(by_key.get("name"))
-    return bool(texts & TOTALS_LABELS) and (not named or named.lower() in TOTALS_LABELS)
+    return check_rows(
+        source, columns, outcome, check,
+        empty=gettext_noop("The file holds no rows of projects."),
+        progress=progress, on_open=on_open, each=each,
+    )  # fmt: skip
 
 
 def preview(
@@ -871,16 +638,19 @@ def preview(
     on_open: Progress | None = None,
     each: Each | None = None,
 ) -> ProjectOutcome:
-    """Check the whole file by running it and undoing everything: the counts and problems are
-    those the commit would meet. ``each`` sees every checked batch (the problems workbook)."""
-    with transaction.atomic(), services.provisional_codes():
-        try:
-            return _walk(
-                path, actor, label=label or path.name, progress=progress, on_open=on_open,
-                each=each,
-            )  # fmt: skip
-        finally:
-            transaction.set_rollback(True)
+    """Check the whole file by running it and undoing everything (ledger_files.undone).
+    ``each`` sees every checked batch (the problems workbook)."""
+    return undone(
+        lambda: _walk(
+            path,
+            actor,
+            label=label or path.name,
+            progress=progress,
+            on_open=on_open,
+            each=each,
+        ),
+        services.provisional_codes,
+    )
 
 
 def commit(
@@ -892,9 +662,6 @@ def commit(
     progress: Progress | None = None,
 ) -> ProjectOutcome:
     """Check the file again and write it in one transaction, or write nothing (Rejected)."""
-    with transaction.atomic(), pghistory.context(user=actor.pk, command=command or "import"):
-        outcome = _walk(path, actor, label=label or path.name, progress=progress)
-        if outcome.errors:
-            raise Rejected(outcome)  # rolls back every row already written
-    outcome.committed = True
-    return outcome
+    return all_or_nothing(
+        lambda: _walk(path, actor, label=label or path.name, progress=progress), actor, command
+    )

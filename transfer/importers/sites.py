@@ -14,13 +14,11 @@ A user imports only into their area: the village a row names must be one they ma
 row that names a site by code finds only the sites they see.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pghistory
 import shapely
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point
 from django.core.exceptions import PermissionDenied
@@ -34,22 +32,23 @@ from registry.models import AdminArea, RelocationSite, User
 from registry.selectors.sites import site_scope
 from registry.services import sites as services
 from transfer.importers.cells import _blank, _date, _float, _integer, _text
-from transfer.importers.columns import HEADER_SEARCH_ROWS, TOTALS_LABELS
-from transfer.importers.options import IDENTITY, ImportOptions
-from transfer.importers.projects import (
+from transfer.importers.ledger_files import (
     Areas,
-    _allowed,
-    _cell_text,
-    _choice_lookup,
-    _read_columns,
-    _Undo,
+    Each,
+    LedgerOutcome,
+    Progress,
+    Undo,
+    all_or_nothing,
+    allowed,
+    cell_text,
+    check_rows,
+    choice_lookup,
     header_map,
+    open_ledger_file,
+    undone,
 )
-from transfer.importers.rows import ImportRefused, Problem, Row, RowOutcome
-from transfer.importers.sources import Source, open_source, read_batches
+from transfer.importers.rows import ImportRefused, Row, RowOutcome
 
-Progress = Callable[[int], None]
-Each = Callable[[list[tuple[Row, RowOutcome, dict]], Source], None]
 GIS_FORMATS = {"gpkg", "geojson", "shp"}
 TABLE_FORMATS = {"xlsx", "csv"}
 AREA_KEYS = ("township", "village", "area_code")
@@ -71,93 +70,11 @@ COORDINATE_TOLERANCE = 1e-6  # degrees: the six decimals an export writes (about
 OUTLINE_TOLERANCE = 1e-7
 
 
-@dataclass
-class SiteOutcome:
+class SiteOutcome(LedgerOutcome):
     """What the check of a file of sites found (and, after a commit, what was written)."""
-
-    format: str = ""
-    rows: int = 0
-    create: int = 0
-    update: int = 0
-    unchanged: int = 0
-    errors: int = 0  # rows with at least one problem
-    problems: list[Problem] = field(default_factory=list)  # the first MAX_PROBLEMS
-    ignored: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)  # the file's column -> our header
-    codes: list[str] = field(default_factory=list)  # codes of the sites written (first ones)
-    committed: bool = False
-
-    MAX_PROBLEMS = 500
-    MAX_CODES = 200
-
-    def as_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "problems"}
-        data["problems"] = [p.__dict__ for p in self.problems]
-        return data
-
-    def note(self, row: Row, action: RowOutcome, code: str = "") -> None:
-        self.rows += 1
-        if action == RowOutcome.ERROR:
-            self.errors += 1
-            room = self.MAX_PROBLEMS - len(self.problems)
-            self.problems += row.problems[: max(room, 0)]
-            return
-        setattr(self, action, getattr(self, action) + 1)
-        if code and action != RowOutcome.UNCHANGED and len(self.codes) < self.MAX_CODES:
-            self.codes.append(code)
-
-
-class Rejected(Exception):
-    """Some rows have problems: nothing was written."""
-
-    def __init__(self, outcome: SiteOutcome) -> None:
-        super().__init__(outcome.errors)
-        self.outcome = outcome
 
 
 # --- the file -----------------------------------------------------------------------------------
-
-
-def _open(path: Path, known: dict[str, ledgers.LedgerColumn]) -> tuple[Source, dict[str, Any]]:
-    """Open the file and find its columns: a GeoPackage's fields, or a table's header row (the
-    first of its first rows that names the site's code or name and one more column of the
-    ledger; a title row above it is passed over)."""
-    first = open_source(path, options=ImportOptions(columns=IDENTITY, header_row=1))
-    if first.format in GIS_FORMATS:
-        read, first.ignored = _read_columns(list(first.columns), known)
-        return first, read
-    try:
-        if first.format not in TABLE_FORMATS:
-            raise ImportRefused(
-                gettext_noop("Upload the sites as Excel (.xlsx), CSV or a GeoPackage.")
-            )
-        candidates: list[tuple[int, list[str]]] = [(1, list(first.columns))]
-        for batch in read_batches(first):
-            for row in batch:
-                if int(row.where) > HEADER_SEARCH_ROWS:
-                    break
-                candidates.append((int(row.where), [_cell_text(v) for v in row.cells.values()]))
-            break
-    finally:
-        first.close()
-    for number, names in candidates:
-        read, _ignored = _read_columns(names, known)
-        keys = {c.key for c in read.values()}
-        if keys & {"code", "name"} and len(keys) >= 2:
-            header_row = number
-            break
-    else:
-        found = "、".join(n for n in candidates[0][1] if n and not n.startswith("第"))[:200]
-        raise ImportRefused(
-            gettext_noop(
-                "No column of the site list was found (looked for 安置点编号 or 安置点名称 in the"
-                " first rows; found: %(found)s). Start from an export of the site list."
-            ),
-            found=found or "-",
-        )
-    source = open_source(path, options=ImportOptions(columns=IDENTITY, header_row=header_row))
-    read, source.ignored = _read_columns(list(source.columns), known)
-    return source, read
 
 
 def _header(column: Any) -> str:
@@ -205,7 +122,7 @@ class Reader:
                 continue
             key, header = column.key, self.headers[column.key]
             if key in AREA_KEYS:
-                stated.area_text[key] = _cell_text(value)
+                stated.area_text[key] = cell_text(value)
             elif key == "code":
                 stated.code = _text(row, header, value).replace(" ", "").upper()
             elif key in ("lon", "lat"):
@@ -214,7 +131,7 @@ class Reader:
                     row.problem(header, gettext_noop("Not a number."))
                 setattr(stated, key, number)
             elif key == "community_code":
-                code = _cell_text(value)
+                code = cell_text(value)
                 area = self.areas.by_code.get(code)
                 if area is None or area.level != AreaLevel.VILLAGE:
                     row.problem(
@@ -253,7 +170,7 @@ class Reader:
                     header,
                     gettext_noop("Unknown value %(value)s; allowed: %(allowed)s"),
                     value=text[:40],
-                    allowed=_allowed(spec.choices),
+                    allowed=allowed(spec.choices),
                 )
             return code
         return text
@@ -300,7 +217,7 @@ def _lookup(key: str, choices: Any) -> dict[str, str]:
     """Every spelling of a choice we accept: its code, its labels, the part of a label after
     "：" with or without a final 安置 (集中安置：中心村 -> 中心村), and the county words of
     SYNONYMS."""
-    lookup = _choice_lookup(choices)
+    lookup = choice_lookup(choices)
     for spelling, code in list(lookup.items()):
         part = spelling.split("：")[-1]
         for short in (part, part.removesuffix("安置"), part.split("（")[0]):
@@ -369,11 +286,11 @@ class Importer:
                 else:
                     site = self._create(row, stated)
                     if site is None:
-                        raise _Undo
+                        raise Undo
                     action, code = RowOutcome.CREATE, site.code
                 if row.problems:
-                    raise _Undo
-        except _Undo:
+                    raise Undo
+        except Undo:
             return RowOutcome.ERROR, ""
         except ValidationError as exc:
             self._errors(row, exc)
@@ -523,14 +440,6 @@ def _same(current: Any, stated: Any) -> bool:
 # --- preview and commit ---------------------------------------------------------------------
 
 
-def _totals_row(row: Row, columns: dict[str, Any]) -> bool:
-    """A totals row (合计 under the code or the name) with no site."""
-    by_key = {columns[n].key: v for n, v in row.cells.items() if n in columns}
-    named = _cell_text(by_key.get("code")) or _cell_text(by_key.get("name"))
-    texts = {_cell_text(v).lower() for v in row.cells.values() if isinstance(v, str)}
-    return bool(texts & TOTALS_LABELS) and (not named or named.lower() in TOTALS_LABELS)
-
-
 def _walk(
     path: Path,
     actor: User,
@@ -541,7 +450,17 @@ def _walk(
 ) -> SiteOutcome:
     """Read the file and run every row through the site services in the current transaction."""
     spec = ledgers.SITES
-    source, columns = _open(path, header_map(spec))
+    source, columns = open_ledger_file(
+        path,
+        header_map(spec),
+        tables=TABLE_FORMATS,
+        layers=GIS_FORMATS,
+        wrong_format=gettext_noop("Upload the sites as Excel (.xlsx), CSV or a GeoPackage."),
+        no_column=gettext_noop(
+            "No column of the site list was found (looked for 安置点编号 or 安置点名称 in the"
+            " first rows; found: %(found)s). Start from an export of the site list."
+        ),
+    )
     outcome = SiteOutcome(format=source.format, ignored=list(dict.fromkeys(source.ignored)))
     outcome.columns = {name: _header(column) for name, column in columns.items()}
     keys = {c.key for c in columns.values()}
@@ -560,27 +479,18 @@ def _walk(
                 ),
                 columns="、".join(missing),
             )
-    if on_open is not None:
-        on_open(source.total)
     importer = Importer(actor, columns)
-    try:
-        for batch in read_batches(source):
-            checked: list[tuple[Row, RowOutcome, dict]] = []
-            for row in batch:
-                if _totals_row(row, columns):
-                    continue
-                action, code = importer.row(row)
-                outcome.note(row, action, code)
-                checked.append((row, action, {}))
-            if each is not None:
-                each(checked, source)
-            if progress is not None:
-                progress(outcome.rows)
-    finally:
-        source.close()
-    if outcome.rows == 0:
-        raise ImportRefused(gettext_noop("The file holds no rows of sites."))
-    return outcome
+
+    def check(row: Row) -> RowOutcome:
+        action, code = importer.row(row)
+        outcome.note(row, action, code)
+        return action
+
+    return check_rows(
+        source, columns, outcome, check,
+        empty=gettext_noop("The file holds no rows of sites."),
+        progress=progress, on_open=on_open, each=each,
+    )  # fmt: skip
 
 
 def preview(
@@ -591,22 +501,16 @@ def preview(
     on_open: Progress | None = None,
     each: Each | None = None,
 ) -> SiteOutcome:
-    """Check the whole file by running it and undoing everything: the counts and problems are
-    those the commit would meet. ``each`` sees every checked batch (the problems workbook)."""
-    with transaction.atomic(), services.provisional_codes():
-        try:
-            return _walk(path, actor, progress=progress, on_open=on_open, each=each)
-        finally:
-            transaction.set_rollback(True)
+    """Check the whole file by running it and undoing everything (ledger_files.undone).
+    ``each`` sees every checked batch (the problems workbook)."""
+    return undone(
+        lambda: _walk(path, actor, progress=progress, on_open=on_open, each=each),
+        services.provisional_codes,
+    )
 
 
 def commit(
     path: Path, actor: User, *, command: str = "", progress: Progress | None = None
 ) -> SiteOutcome:
     """Check the file again and write it in one transaction, or write nothing (Rejected)."""
-    with transaction.atomic(), pghistory.context(user=actor.pk, command=command or "import"):
-        outcome = _walk(path, actor, progress=progress)
-        if outcome.errors:
-            raise Rejected(outcome)  # rolls back every row already written
-    outcome.committed = True
-    return outcome
+    return all_or_nothing(lambda: _walk(path, actor, progress=progress), actor, command)

@@ -83,7 +83,7 @@ def project_import_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status(item: ProjectImport) -> dict[str, Any]:
-    return progress(item, jobs.project_rows_done(item))
+    return progress(item, jobs.file_rows_done(item, jobs.PROJECT_KIND))
 
 
 def _context(item: ProjectImport) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def _context(item: ProjectImport) -> dict[str, Any]:
         "item": item,
         "outcome": item.outcome or {},
         "status": _status(item),
-        "can_commit": jobs.can_commit_project(item),
+        "can_commit": jobs.can_commit_file(item),
     }
 
 
@@ -110,7 +110,7 @@ def project_import_status(request: HttpRequest, pk: int) -> JsonResponse:
 def project_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     """Import a checked library: the worker checks it again and writes all of it or nothing."""
     item = _own(request, pk)
-    if not jobs.request_project_commit(item):
+    if not jobs.request_file_commit(item, jobs.commit_project_import):
         item.refresh_from_db()
         context = _context(item)
         context["can_commit"] = False

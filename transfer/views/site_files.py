@@ -35,7 +35,7 @@ from registry.errors import bilingual
 from registry.models import User
 from registry.scoping import EDITOR_ROLES
 from registry.views.base import acting_user, bad_filters
-from transfer import exporters, services, site_jobs
+from transfer import exporters, jobs, services, site_jobs
 from transfer.exporters.vectors import write_ledger_vector
 from transfer.models import SiteImport
 from transfer.views.imports import UploadForm, problems_response, progress
@@ -138,7 +138,7 @@ def site_import_list(request: HttpRequest) -> HttpResponse:
 
 
 def _status(item: SiteImport) -> dict[str, Any]:
-    return progress(item, site_jobs.rows_done(item))
+    return progress(item, jobs.file_rows_done(item, site_jobs.KIND))
 
 
 def _context(item: SiteImport) -> dict[str, Any]:
@@ -146,7 +146,7 @@ def _context(item: SiteImport) -> dict[str, Any]:
         "item": item,
         "outcome": item.outcome or {},
         "status": _status(item),
-        "can_commit": site_jobs.can_commit(item),
+        "can_commit": jobs.can_commit_file(item),
     }
 
 
@@ -165,7 +165,7 @@ def site_import_status(request: HttpRequest, pk: int) -> JsonResponse:
 def site_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     """Import a checked file: the worker checks it again and writes all of it or nothing."""
     item = _own(request, pk)
-    if not site_jobs.request_commit(item):
+    if not jobs.request_file_commit(item, site_jobs.commit_site_import):
         item.refresh_from_db()
         context = _context(item)
         context["can_commit"] = False
