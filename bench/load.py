@@ -5,6 +5,7 @@ what `make run` starts in production (scripts/serve.sh): gunicorn on 127.0.0.1, 
 threads (gthread), DEBUG off, DB_CONN_MAX_AGE as in production, and the background worker
 (`manage.py db_worker`); runs Locust headless for a fixed time (bench/locustfile.py: users of
 every demo role signing in, panning the map, listing, opening and searching assets and areas,
+opening the network gaps of their townships and the relocation sites,
 and one action in ten a write: an asset edit, a maintenance log or an income record); stops
 everything and reports:
   - throughput, and p50/p95/p99 per kind of request, client side (Locust) and server side
@@ -64,14 +65,14 @@ SAMPLE_ASSETS = 300
 # Request kinds (the names bench/locustfile.py gives its requests), grouped for the targets.
 PAGE_KINDS = (
     "map page", "asset list", "asset list (filtered)", "asset page", "area page", "record form",
-    "asset form page",
+    "asset form page", "gaps page", "site list",
 )  # fmt: skip
 TILE_KINDS = ("tile", "tile (filtered)")
 WRITE_KINDS = ("asset edit (POST)", "maintenance log (POST)", "income record (POST)")
 ORDER = (
     "login", "login (POST)", "map page", "map layers", *TILE_KINDS, "asset list",
-    "asset list (filtered)", "asset page", "search", "area page", "record form",
-    "asset form page", *WRITE_KINDS,
+    "asset list (filtered)", "asset page", "search", "area page", "gaps page", "site list",
+    "record form", "asset form page", *WRITE_KINDS,
 )  # fmt: skip
 # The same kinds recognised from gunicorn's access log: (method, path regex, query?) -> kind.
 SERVER_KINDS: list[tuple[str, re.Pattern[str], bool | None, str]] = [
@@ -85,6 +86,8 @@ SERVER_KINDS: list[tuple[str, re.Pattern[str], bool | None, str]] = [
     ("GET", re.compile(r"^/assets/$"), True, "asset list (filtered)"),
     ("GET", re.compile(r"^/gis/assets/search\.json$"), None, "search"),
     ("GET", re.compile(r"^/areas/[0-9]+/$"), None, "area page"),
+    ("GET", re.compile(r"^/network/gaps/$"), None, "gaps page"),
+    ("GET", re.compile(r"^/sites/$"), None, "site list"),
     ("GET", re.compile(r"^/assets/[0-9]+/(log|income)/$"), None, "record form"),
     ("GET", re.compile(r"^/assets/[0-9]+/edit/$"), None, "asset form page"),
     ("GET", re.compile(r"^/assets/[0-9]+/$"), None, "asset page"),

@@ -38,8 +38,8 @@ RUN = PLAN["run"]
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-READS = ["pan", "asset_list", "asset_page", "search", "area_page"]
-READ_WEIGHTS = [4, 1.5, 2, 1.5, 1]
+READS = ["pan", "asset_list", "asset_page", "search", "area_page", "gaps_page", "site_list"]
+READ_WEIGHTS = [4, 1.5, 2, 1.5, 1, 0.75, 0.75]
 PAN_TILES = [(dx, dy) for dy in (-1, 0, 1) for dx in (-2, -1, 0, 1)]
 CONNECTIONS = 6
 
@@ -190,6 +190,15 @@ class AtlasUser(FastHttpUser):
         if code is None:
             return self.asset_list()
         self.client.get(f"/areas/{code}/", name="area page")
+
+    def gaps_page(self) -> None:
+        """The network gaps of one of the user's townships (or all of their area)."""
+        township = self.pick("townships")
+        query = f"?township={township}" if township and self.rng.random() < 0.7 else ""
+        self.client.get(f"/network/gaps/{query}", name="gaps page")
+
+    def site_list(self) -> None:
+        self.client.get("/sites/", name="site list")
 
     # --- writes ----------------------------------------------------------------------------
 

@@ -142,6 +142,20 @@ def test_the_summary_gives_km_per_network_hardened_maintainers_and_the_gaps(
     assert 'id="gap-maintainers"' in html and "试验村股份经济合作联合社" in html
     assert "2.8 · 77.8%" in html  # hardened road km and share
 
+    # A new duty names another maintainer: the next look says so (the km are kept in the
+    # cache, under the duties' version among others).
+    from registry.services.maintenance import maintenance_assign
+
+    other = collective(net["xd"], "试验村道路养护队")
+    maintenance_assign(
+        actor=county_manager, asset=net["links"]["trunk"], maintainer=other,
+        responsible_person="李四", responsible_phone="13900000000", duties="巡查",
+        funding_source="村集体", inspection_interval_days=30, starts_on=timezone.localdate(),
+    )  # fmt: skip
+    again = client.get(URL, {"township": net["town"].code})
+    names = [m.name for m in again.context["maintainers"]]
+    assert "试验村道路养护队" in names and "试验村股份经济合作联合社" not in names
+
 
 def test_a_village_user_sees_only_their_village(client: Client, net: dict[str, Any]) -> None:
     client.force_login(net["clerk"])
