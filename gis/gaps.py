@@ -217,14 +217,17 @@ def places_version() -> int:
     runs' times in milliseconds and their count (a recomputation replaces a township's time,
     so the sum moves even when two transactions commit out of order)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {PLACES_VERSION_SQL} FROM atlas_gis_networkrun")
+        cursor.execute(f"SELECT {RUNS_SUM}, {RUNS_COUNT}")
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    # In Python: a province's sum of milliseconds times 10,000 passes a bigint.
+    return int(row[0]) * 10_000 + int(row[1]) if row else 0
 
 
-PLACES_VERSION_SQL = (
-    "COALESCE(sum(floor(extract(epoch FROM computed_at) * 1000)), 0)::bigint * 10000 + count(*)"
+RUNS_SUM = (
+    "(SELECT COALESCE(sum(floor(extract(epoch FROM computed_at) * 1000)), 0)::bigint"
+    " FROM atlas_gis_networkrun)"
 )
+RUNS_COUNT = "(SELECT count(*) FROM atlas_gis_networkrun)"
 
 
 def versions() -> tuple[int, int, int]:
@@ -235,11 +238,12 @@ def versions() -> tuple[int, int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT version FROM atlas_asset_version WHERE id = 1),"
-            f" (SELECT COALESCE(max(pgh_id), 0) FROM {events}),"
-            f" (SELECT {PLACES_VERSION_SQL} FROM atlas_gis_networkrun)"
+            f" (SELECT COALESCE(max(pgh_id), 0) FROM {events}), {RUNS_SUM}, {RUNS_COUNT}"
         )
         row = cursor.fetchone()
-    return (int(row[0] or 0), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    if row is None:
+        return (0, 0, 0)
+    return (int(row[0] or 0), int(row[1]), int(row[2]) * 10_000 + int(row[3]))
 
 
 def _township_summaries(

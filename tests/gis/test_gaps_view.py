@@ -338,3 +338,20 @@ def test_the_top_bar_leads_to_the_gaps_view(client: Client, auditor: User) -> No
         r'href="/network/gaps/" data-testid="nav-gaps" aria-current="page">网络缺口<', html
     )
     assert 'id="gap-map"' in html and 'id="gap-filters"' in html
+
+
+def test_the_versions_hold_a_province_of_runs(db: Any) -> None:
+    """A province's 1,000 townships computed: the sum of their times in milliseconds, times
+    10,000, passes a bigint (the load bench met it): the versions are added up in Python."""
+    from gis import gaps
+
+    now = timezone.now()
+    before = gaps.places_version()
+    NetworkRun.objects.bulk_create(
+        NetworkRun(township_code=f"99{i:07d}000", county_code="990000", computed_at=now,
+                   links=1, places=1, duration_ms=1)
+        for i in range(1_000)
+    )  # fmt: skip
+    after = gaps.places_version()
+    assert after > 2**63 and after != before
+    assert gaps.versions()[2] == after
