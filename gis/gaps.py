@@ -178,7 +178,17 @@ def network_links(*, user: User | AnonymousUser, prefix: str = "") -> QuerySet[A
         .exclude(status__in=GONE_STATUSES)
         .exclude(network__network_type=NetworkType.WATER_SOURCE)
     )
-    return links.filter(area_code__startswith=prefix) if prefix else links
+    if prefix:
+        links = links.filter(area_code__startswith=prefix)
+    # The same area on the link's copy of the code: PostgreSQL then starts from the links
+    # (thousands in a county) rather than from its assets (up to a million).
+    scope = scope_prefix(user) or ""
+    narrowest = (
+        max(scope, prefix, key=len)
+        if prefix.startswith(scope) or scope.startswith(prefix)
+        else prefix
+    )
+    return links.filter(network__area_code__startswith=narrowest) if narrowest else links
 
 
 # How long a summary is kept; any change to an asset or to the gaps changes its key anyway.

@@ -1,5 +1,6 @@
 """Project assets (扶贫/帮扶项目资产): one register for the three classes."""
 
+import pgtrigger
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.fields import ArrayField
@@ -225,7 +226,20 @@ class Asset(models.Model):
                 name="asset_search_grams",
             ),
         ]
-        triggers = [protect_delete()]
+        triggers = [
+            protect_delete(),
+            # A link's copy of the area code (registry.models.network.NetworkLink.area_code).
+            pgtrigger.Trigger(
+                name="asset_area_code_to_link",
+                when=pgtrigger.After,
+                operation=pgtrigger.UpdateOf("area_code"),
+                condition=pgtrigger.Condition("OLD.area_code IS DISTINCT FROM NEW.area_code"),
+                func=(
+                    "UPDATE registry_networklink SET area_code = NEW.area_code"
+                    " WHERE asset_id = NEW.id; RETURN NULL;"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

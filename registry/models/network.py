@@ -7,6 +7,7 @@ is the one point type: where piped water enters the network.
 Write only through registry.services.network.
 """
 
+import pgtrigger
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Case, Q, Value, When
@@ -23,7 +24,7 @@ from registry.choices import (
 from registry.history import history, protect_delete
 
 
-@history()
+@history(exclude=["area_code"])
 class NetworkLink(models.Model):
     """The network attributes of one asset (a link, or a water source)."""
 
@@ -68,6 +69,10 @@ class NetworkLink(models.Model):
     # Metres along the asset's geometry on the CGCS2000 ellipsoid, set by the service from the
     # geometry it saves (0 for a water source).
     length_m = models.FloatField(_("length (m)"), default=0, editable=False)
+    # The asset's area code, kept by two triggers (a link's insert, an asset's change of area):
+    # the gap summaries select a township's links by it, not by the asset table (a county of a
+    # million assets holds a few thousand links). Not history: it is the asset's.
+    area_code = models.CharField(max_length=12, default="", editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -89,8 +94,26 @@ class NetworkLink(models.Model):
             ),
             models.CheckConstraint(name="networklink_length", condition=Q(length_m__gte=0)),
         ]
-        indexes = [models.Index(fields=["network", "hardened"], name="networklink_kind")]
-        triggers = [protect_delete()]
+        indexes = [
+            models.Index(fields=["network", "hardened"], name="networklink_kind"),
+            models.Index(
+                fields=["area_code"],
+                name="networklink_area_code_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+        triggers = [
+            protect_delete(),
+            pgtrigger.Trigger(
+                name="networklink_area_code",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("asset_id"),
+                func=(
+                    "NEW.area_code := (SELECT area_code FROM registry_asset"
+                    " WHERE id = NEW.asset_id); RETURN NEW;"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_network_type_display()} {self.asset_id}"

@@ -213,6 +213,31 @@ def test_changing_the_course_of_a_linked_asset_measures_it_again(
     assert link.length_m == pytest.approx(2500, rel=0.01)
 
 
+def test_a_link_keeps_its_assets_area_code_whichever_way_the_asset_moves(
+    township: AdminArea, county_manager: User
+) -> None:
+    """The link's copy of the area code (what the gap summaries select links by) is its
+    asset's from the first write on, follows the asset to another area however the asset is
+    changed (a trigger, not the services), and writes no history of its own."""
+    road = registered(county_manager, line([(0, 0), (1000, 0)]))
+    link = network_link_set(
+        actor=county_manager, asset=road, network_type="village_road", surface="asphalt"
+    )
+    link.refresh_from_db()
+    assert link.area_code == road.area_code == hand_village().code
+    events = link.events.count()  # type: ignore[attr-defined]
+    Asset.objects.filter(pk=road.pk).update(area_code=XIANGDONG)
+    link.refresh_from_db()
+    assert link.area_code == XIANGDONG
+    assert link.events.count() == events  # type: ignore[attr-defined]
+    written = network_links_write(
+        actor=county_manager,
+        links=[{"asset_id": registered(county_manager, line([(0, 50), (900, 50)])).pk,
+                "network_type": "group_road", "surface": "gravel"}],
+    )  # fmt: skip
+    assert NetworkLink.objects.get(pk=written[0]).area_code == hand_village().code
+
+
 # --- who may set it, and what history says ------------------------------------------------------
 
 
