@@ -364,11 +364,13 @@ def load_province(counties: int, townships: int) -> tuple[int, int]:
             ([row[0], row[5], row[6] or "", row[7] or "", _text(row[8])] for row in plan.links),
         )
         cursor.execute(
+            # Triggers are off in this load (replica role): the link's copy of its asset's
+            # area code (registry.models.network) is written here.
             """INSERT INTO registry_networklink
                  (asset_id, network_type, grade, surface, width_m, built_year, length_m,
-                  updated_at)
+                  updated_at, area_code)
                SELECT a.id, b.network_type, b.grade, b.surface, b.width, %s,
-                      COALESCE(ST_Length(a.geom::geography, true), 0), now()
+                      COALESCE(ST_Length(a.geom::geography, true), 0), now(), a.area_code
                FROM bench_link b JOIN registry_asset a ON a.code = b.code""",
             [YEAR],
         )

@@ -97,7 +97,7 @@
     map.createPane("network").style.zIndex = 440;
     map.createPane("places").style.zIndex = 460;
     if (config.focus) {
-      map.fitBounds([[config.focus[1], config.focus[0]], [config.focus[3], config.focus[2]]], { padding: [8, 8] });
+      map.fitBounds([[config.focus[1], config.focus[0]], [config.focus[3], config.focus[2]]], { padding: [8, 8], animate: false });
     }
     var network = vectorLayer(map, "network", {
       network: function (p, zoom) {
@@ -139,7 +139,7 @@
         style: function () { return { color: "#8d6e63", weight: 1.2, fill: true, fillColor: "#fff3e0", fillOpacity: 0.35 }; },
       }).addTo(map);
       outlines.bringToBack();
-      if (!config.focus && outlines.getBounds().isValid()) map.fitBounds(outlines.getBounds());
+      if (!config.focus && outlines.getBounds().isValid()) map.fitBounds(outlines.getBounds(), { animate: false });
       var control = L.control.layers(null, null, { collapsed: true }).addTo(map);
       control.addOverlay(outlines, labels.townships);
       control.addOverlay(network, labels.network);

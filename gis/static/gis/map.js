@@ -767,7 +767,9 @@
       // A phone's screen is narrower than the county at any whole zoom: let it fill the width.
       if (NARROW.matches) map.options.zoomSnap = 0.25;
       if (all.getLayers().length && all.getBounds().isValid()) {
-        map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 14 });
+        // Not animated: the first view is set, not flown to (a view set while the zoom
+        // animation ran was taken back by its end: the map's tests met that under load).
+        map.fitBounds(all.getBounds(), { padding: [10, 10], maxZoom: 14, animate: false });
       }
       // Villages join the map once it is close enough to read them.
       function villagesByZoom() {
