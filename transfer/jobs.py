@@ -363,54 +363,31 @@ def check_import(pk: int) -> str:
 @task()
 def commit_import(pk: int) -> str:
     """Check the file again and write it in one transaction, or write nothing."""
-    item = AssetImport.objects.select_related("user", "user__area").get(pk=pk)
-    path = Path(item.file.path)
-    caches["jobs"].set(progress_key(pk), 0)
-    AssetImport.objects.filter(pk=pk).update(state=AssetImport.State.COMMITTING, rows_done=0)
-    try:
-        with time_limit(settings.JOB_TIME_LIMIT):
-            outcome = importers.commit(
-                path,
-                item.user,
-                options=options_for(item),
-                label=f"import #{pk} {item.original_name}",
-                progress=_progress(pk),
-            )
-    except importers.Rejected as exc:
-        _finish(
-            pk,
-            AssetImport.State.CHECKED,
-            outcome=exc.outcome.as_dict(),
-            message=bilingual(
-                gettext_noop(
-                    "Some rows have problems now, or unusual values were not confirmed: nothing"
-                    " was imported."
-                )
-            ),
-            problems_file="",  # the workbook of the check no longer tells these rows
+
+    def commit(item: AssetImport, progress: Any) -> Any:
+        return importers.commit(
+            Path(item.file.path),
+            item.user,
+            options=options_for(item),
+            label=f"import #{item.pk} {item.original_name}",
+            progress=progress,
         )
-        return "rejected"
-    except importers.ImportRefused as exc:
-        _finish(pk, AssetImport.State.REJECTED, message=str(exc))
-        return "rejected"
-    except Exception as exc:
-        log.exception("import %s: commit failed", pk)
-        _finish(pk, AssetImport.State.FAILED, message=_failure(exc))
-        return "failed"
-    _finish(
+
+    return commit_file(
+        AssetImport,
         pk,
-        AssetImport.State.COMMITTED,
-        outcome=outcome.as_dict(),
-        rows_done=outcome.rows,
-        committed_at=timezone.now(),
+        "import",
+        commit,
+        rejected=importers.Rejected,
+        rejected_message=gettext_noop(
+            "Some rows have problems now, or unusual values were not confirmed: nothing was"
+            " imported."
+        ),
     )
-    return "committed"
 
 
 def _finish(pk: int, state: str, **values: Any) -> None:
-    AssetImport.objects.filter(pk=pk).update(
-        state=state, finished_at=timezone.now(), **{k: storable(v) for k, v in values.items()}
-    )
+    finish_file(AssetImport, pk, state, **values)
 
 
 def storable(value: Any) -> Any:
@@ -496,26 +473,36 @@ def request_file_commit(item: Any, job: Any) -> bool:
     return True
 
 
-def commit_file(model: Any, pk: int, kind: str, commit: Callable[[Any, Any], Any]) -> str:
-    """The commit job of an upload: ``commit(item, progress)`` checks the file again and writes
-    it in one transaction, or raises Rejected (rows with problems now: nothing written) or
+def commit_file(
+    model: Any,
+    pk: int,
+    kind: str,
+    commit: Callable[[Any, Any], Any],
+    *,
+    rejected: type[Exception] | None = None,
+    rejected_message: str = gettext_noop("Some rows have problems now: nothing was imported."),
+) -> str:
+    """The commit job of an upload (assets, a project library, sites): ``commit(item,
+    progress)`` checks the file again and writes it in one transaction, or raises ``rejected``
+    (rows with problems now: nothing written; ledger_files.Rejected unless said) or
     ImportRefused; either is recorded with its reason, as is a failure."""
     from transfer.importers.ledger_files import Rejected
 
+    rejected = rejected or Rejected
     item = model.objects.select_related("user", "user__area").get(pk=pk)
     caches["jobs"].set(progress_key(pk, kind), 0)
     model.objects.filter(pk=pk).update(state=model.State.COMMITTING, rows_done=0)
     try:
         with time_limit(settings.JOB_TIME_LIMIT):
             outcome = commit(item, _progress(pk, kind))
-    except Rejected as exc:
+    except rejected as exc:
         finish_file(
             model,
             pk,
             model.State.CHECKED,
-            outcome=exc.outcome.as_dict(),
-            message=bilingual(gettext_noop("Some rows have problems now: nothing was imported.")),
-            problems_file="",
+            outcome=exc.outcome.as_dict(),  # type: ignore[attr-defined]
+            message=bilingual(rejected_message),
+            problems_file="",  # the workbook of the check no longer tells these rows
         )
         return "rejected"
     except importers.ImportRefused as exc:

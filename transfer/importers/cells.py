@@ -126,18 +126,24 @@ def _date(row: Row, key: str, value: Any) -> datetime.date | None:
 _choices: dict[str, dict[str, str]] = {}
 
 
+def choice_lookup(choices: Any) -> dict[str, str]:
+    """Every spelling of a choice we accept (its code, Chinese and English label) -> its code,
+    for ``choices`` as (code, label) pairs."""
+    lookup: dict[str, str] = {}
+    for code, label in choices:
+        with translation.override("zh-hans"):
+            zh = str(label)
+        with translation.override("en"):
+            en = str(label)
+        for spelling in (code, zh, en):
+            lookup[spelling.strip().lower()] = str(code)
+    return lookup
+
+
 def _choice_lookup(key: str) -> dict[str, str]:
-    """Every spelling of a choice we accept (its code, Chinese and English label) -> its code."""
+    """choice_lookup of an asset ledger column's choices (registry.ledgers.LABELS), kept."""
     if key not in _choices:
-        lookup = {}
-        for code, label in LABELS[key].items():
-            with translation.override("zh-hans"):
-                zh = str(label)
-            with translation.override("en"):
-                en = str(label)
-            for spelling in (code, zh, en):
-                lookup[spelling.strip().lower()] = str(code)
-        _choices[key] = lookup
+        _choices[key] = choice_lookup(LABELS[key].items())
     return _choices[key]
 
 

@@ -156,19 +156,6 @@ def cell_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def choice_lookup(choices: Any) -> dict[str, str]:
-    """Every spelling of a choice we accept (its code, Chinese and English label) -> its code."""
-    lookup: dict[str, str] = {}
-    for code, label in choices:
-        with translation.override("zh-hans"):
-            zh = str(label)
-        with translation.override("en"):
-            en = str(label)
-        for spelling in (code, zh, en):
-            lookup[spelling.strip().lower()] = str(code)
-    return lookup
-
-
 def allowed(choices: Any) -> str:
     with translation.override("zh-hans"):
         return "、".join(str(label) for _code, label in choices)[:300]

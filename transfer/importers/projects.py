@@ -34,7 +34,7 @@ from registry.models.areas import short_name
 from registry.scoping import can_approve, can_edit, scope_level
 from registry.selectors import project_scope
 from registry.services import projects as services
-from transfer.importers.cells import _blank, _date, _integer, _text
+from transfer.importers.cells import _blank, _date, _integer, _text, choice_lookup
 from transfer.importers.columns import NO, YES
 from transfer.importers.ledger_files import (
     Areas,
@@ -47,7 +47,6 @@ from transfer.importers.ledger_files import (
     allowed,
     cell_text,
     check_rows,
-    choice_lookup,
     header_map,
     open_ledger_file,
     undone,

@@ -31,7 +31,7 @@ from registry.errors import ConflictError, ValidationError
 from registry.models import AdminArea, RelocationSite, User
 from registry.selectors.sites import site_scope
 from registry.services import sites as services
-from transfer.importers.cells import _blank, _date, _float, _integer, _text
+from transfer.importers.cells import _blank, _date, _float, _integer, _text, choice_lookup
 from transfer.importers.ledger_files import (
     Areas,
     Each,
@@ -42,7 +42,6 @@ from transfer.importers.ledger_files import (
     allowed,
     cell_text,
     check_rows,
-    choice_lookup,
     header_map,
     open_ledger_file,
     undone,
